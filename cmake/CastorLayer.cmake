@@ -1,0 +1,38 @@
+# castor_layer(NAME DEPS ...): one library per folder of src/castor/.
+#   - every *.cc that is not *_test.cc, *_fuzz.cc or *_bench.cc goes into library castor_NAME;
+#   - every *_test.cc goes into one GoogleTest program castor_NAME_test (registered with CTest);
+#   - with CASTOR_FUZZ, every *_fuzz.cc becomes a libFuzzer program NAME_fuzz.
+# Adding a file to a folder needs no edit here (CONFIGURE_DEPENDS globs).
+function(castor_layer NAME)
+  cmake_parse_arguments(L "" "" "DEPS;TEST_DEPS" ${ARGN})
+  file(GLOB _all CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  set(_lib "")
+  set(_tests "")
+  set(_fuzz "")
+  foreach(f ${_all})
+    if(f MATCHES "_test\\.cc$")
+      list(APPEND _tests ${f})
+    elseif(f MATCHES "_fuzz\\.cc$")
+      list(APPEND _fuzz ${f})
+    elseif(NOT f MATCHES "_bench\\.cc$")
+      list(APPEND _lib ${f})
+    endif()
+  endforeach()
+  add_library(castor_${NAME} STATIC ${_lib})
+  target_include_directories(castor_${NAME} PUBLIC ${PROJECT_SOURCE_DIR}/src)
+  target_link_libraries(castor_${NAME} PUBLIC ${L_DEPS})
+  if(CASTOR_TESTS AND _tests)
+    add_executable(castor_${NAME}_test ${_tests})
+    target_link_libraries(castor_${NAME}_test PRIVATE castor_${NAME} ${L_TEST_DEPS} GTest::gmock GTest::gtest_main)
+    target_compile_definitions(castor_${NAME}_test PRIVATE
+      CASTOR_TESTDATA_DIR="${CASTOR_TESTDATA_DIR}" CASTOR_SOURCE_DIR="${PROJECT_SOURCE_DIR}")
+    gtest_discover_tests(castor_${NAME}_test DISCOVERY_TIMEOUT 60 PROPERTIES LABELS unit)
+  endif()
+  if(CASTOR_FUZZ)
+    foreach(f ${_fuzz})
+      get_filename_component(_n ${f} NAME_WE)
+      add_executable(${_n} ${f})
+      target_link_libraries(${_n} PRIVATE castor_${NAME} -fsanitize=fuzzer)
+    endforeach()
+  endif()
+endfunction()

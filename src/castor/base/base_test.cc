@@ -1,0 +1,58 @@
+#include <gtest/gtest.h>
+
+#include "castor/base/bytes.h"
+#include "castor/base/status.h"
+
+namespace castor {
+namespace {
+
+Result<int> Half(int x) {
+  if (x % 2) return InvalidArgument("odd: " + std::to_string(x));
+  return x / 2;
+}
+
+Result<int> Quarter(int x) {
+  CASTOR_ASSIGN_OR_RETURN(int h, Half(x));
+  CASTOR_ASSIGN_OR_RETURN(int q, Half(h));
+  return q;
+}
+
+TEST(Status, PropagatesAndAddsContext) {
+  EXPECT_EQ(*Quarter(12), 3);
+  Result<int> r = Quarter(6);
+  ASSERT_FALSE(r.ok());
+  EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(r.status().ToString(), "invalid_argument: odd: 3");
+  EXPECT_EQ(r.status().WithContext("quarter").message(), "quarter: odd: 3");
+  EXPECT_TRUE(Status::OK().WithContext("x").ok());
+}
+
+TEST(Status, ErrnoMapsCommonCodes) {
+  EXPECT_EQ(ErrnoError("open f", ENOENT).code(), StatusCode::kNotFound);
+  EXPECT_EQ(ErrnoError("open f", EACCES).code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(ErrnoError("write f", ENOSPC).code(), StatusCode::kResourceExhausted);
+  EXPECT_NE(ErrnoError("open f", ENOENT).message().find("open f: "), std::string::npos);
+}
+
+TEST(Bytes, LittleEndianRoundTrip) {
+  uint8_t b[8];
+  StoreLE24(b, 0x01d03c);
+  EXPECT_EQ(b[0], 0x3c);
+  EXPECT_EQ(b[2], 0x01);
+  EXPECT_EQ(LoadLE24(b), 0x01d03cu);
+  StoreLE64(b, 0x0102030405060708ull);
+  EXPECT_EQ(b[0], 8);
+  EXPECT_EQ(LoadLE64(b), 0x0102030405060708ull);
+  EXPECT_EQ(LoadLE32(b), 0x05060708u);
+}
+
+TEST(Bytes, Hex) {
+  Bytes b = {0x00, 0xab, 0xff};
+  EXPECT_EQ(HexEncode(b), "00abff");
+  EXPECT_EQ(*HexDecode("00ABff"), b);
+  EXPECT_FALSE(HexDecode("abc").has_value());
+  EXPECT_FALSE(HexDecode("zz").has_value());
+}
+
+}  // namespace
+}  // namespace castor
