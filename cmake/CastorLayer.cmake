@@ -1,11 +1,11 @@
-# castor_layer(NAME DEPS ...): one library per folder of src/castor/.
+# castor_layer(NAME DEPS ...): one library per folder of src/castor/ (subfolders included).
 #   - every *.cc that is not *_test.cc, *_fuzz.cc or *_bench.cc goes into library castor_NAME;
 #   - every *_test.cc goes into one GoogleTest program castor_NAME_test (registered with CTest);
 #   - with CASTOR_FUZZ, every *_fuzz.cc becomes a libFuzzer program NAME_fuzz.
 # Adding a file to a folder needs no edit here (CONFIGURE_DEPENDS globs).
 function(castor_layer NAME)
   cmake_parse_arguments(L "" "" "DEPS;TEST_DEPS" ${ARGN})
-  file(GLOB _all CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
+  file(GLOB_RECURSE _all CONFIGURE_DEPENDS ${CMAKE_CURRENT_SOURCE_DIR}/*.cc)
   set(_lib "")
   set(_tests "")
   set(_fuzz "")
