@@ -1,0 +1,90 @@
+#include "castor/format/xorb/bg4.h"
+
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
+
+namespace castor {
+namespace {
+
+struct Groups {
+  size_t start[4];
+  size_t len[4];
+};
+
+Groups GroupLayout(size_t n) {
+  Groups g;
+  size_t pos = 0;
+  for (size_t k = 0; k < 4; ++k) {
+    g.len[k] = n / 4 + (k < n % 4 ? 1 : 0);
+    g.start[k] = pos;
+    pos += g.len[k];
+  }
+  return g;
+}
+
+}  // namespace
+
+void Bg4Split(ByteSpan in, uint8_t* out) {
+  const size_t n = in.size();
+  const uint8_t* src = in.data();
+  Groups g = GroupLayout(n);
+  uint8_t* dst[4] = {out + g.start[0], out + g.start[1], out + g.start[2], out + g.start[3]};
+  size_t quads = n / 4;  // complete 4-byte groups: index i < quads exists in every group
+  size_t i = 0;
+#if defined(__SSE2__)
+  // 64 input bytes -> 16 bytes of each group, by two rounds of even/odd byte separation.
+  const __m128i lo = _mm_set1_epi16(0x00ff);
+  for (; i + 16 <= quads; i += 16) {
+    const __m128i* s = reinterpret_cast<const __m128i*>(src + 4 * i);
+    __m128i a = _mm_loadu_si128(s), b = _mm_loadu_si128(s + 1);
+    __m128i c = _mm_loadu_si128(s + 2), d = _mm_loadu_si128(s + 3);
+    __m128i even_ab = _mm_packus_epi16(_mm_and_si128(a, lo), _mm_and_si128(b, lo));
+    __m128i even_cd = _mm_packus_epi16(_mm_and_si128(c, lo), _mm_and_si128(d, lo));
+    __m128i odd_ab = _mm_packus_epi16(_mm_srli_epi16(a, 8), _mm_srli_epi16(b, 8));
+    __m128i odd_cd = _mm_packus_epi16(_mm_srli_epi16(c, 8), _mm_srli_epi16(d, 8));
+    __m128i g0 = _mm_packus_epi16(_mm_and_si128(even_ab, lo), _mm_and_si128(even_cd, lo));
+    __m128i g2 = _mm_packus_epi16(_mm_srli_epi16(even_ab, 8), _mm_srli_epi16(even_cd, 8));
+    __m128i g1 = _mm_packus_epi16(_mm_and_si128(odd_ab, lo), _mm_and_si128(odd_cd, lo));
+    __m128i g3 = _mm_packus_epi16(_mm_srli_epi16(odd_ab, 8), _mm_srli_epi16(odd_cd, 8));
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst[0] + i), g0);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst[1] + i), g1);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst[2] + i), g2);
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(dst[3] + i), g3);
+  }
+#endif
+  for (; i < quads; ++i) {
+    for (size_t k = 0; k < 4; ++k) dst[k][i] = src[4 * i + k];
+  }
+  for (size_t k = 0; k < n % 4; ++k) dst[k][quads] = src[4 * quads + k];
+}
+
+void Bg4Join(ByteSpan grouped, uint8_t* out) {
+  const size_t n = grouped.size();
+  Groups g = GroupLayout(n);
+  const uint8_t* src[4] = {grouped.data() + g.start[0], grouped.data() + g.start[1],
+                           grouped.data() + g.start[2], grouped.data() + g.start[3]};
+  size_t quads = n / 4;
+  size_t i = 0;
+#if defined(__SSE2__)
+  for (; i + 16 <= quads; i += 16) {
+    __m128i g0 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src[0] + i));
+    __m128i g1 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src[1] + i));
+    __m128i g2 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src[2] + i));
+    __m128i g3 = _mm_loadu_si128(reinterpret_cast<const __m128i*>(src[3] + i));
+    __m128i p01lo = _mm_unpacklo_epi8(g0, g1), p01hi = _mm_unpackhi_epi8(g0, g1);
+    __m128i p23lo = _mm_unpacklo_epi8(g2, g3), p23hi = _mm_unpackhi_epi8(g2, g3);
+    __m128i* d = reinterpret_cast<__m128i*>(out + 4 * i);
+    _mm_storeu_si128(d, _mm_unpacklo_epi16(p01lo, p23lo));
+    _mm_storeu_si128(d + 1, _mm_unpackhi_epi16(p01lo, p23lo));
+    _mm_storeu_si128(d + 2, _mm_unpacklo_epi16(p01hi, p23hi));
+    _mm_storeu_si128(d + 3, _mm_unpackhi_epi16(p01hi, p23hi));
+  }
+#endif
+  for (; i < quads; ++i) {
+    for (size_t k = 0; k < 4; ++k) out[4 * i + k] = src[k][i];
+  }
+  for (size_t k = 0; k < n % 4; ++k) out[4 * quads + k] = src[k][quads];
+}
+
+}  // namespace castor

@@ -1,0 +1,115 @@
+#include "castor/format/xorb/chunk_codec.h"
+
+#include <algorithm>
+#include <cstring>
+#include <string>
+
+#include "castor/format/xorb/bg4.h"
+#include "castor/format/xorb/scheme_predictor.h"
+
+namespace castor {
+
+Result<size_t> ChunkEncoder::CompressWith(CompressionScheme s, ByteSpan chunk, uint8_t* dst) {
+  size_t cap = Lz4FrameEncoder::Bound(chunk.size());
+  if (s == CompressionScheme::kLz4) return lz4_.Compress(chunk, dst, cap);
+  grouped_.resize(chunk.size());
+  Bg4Split(chunk, grouped_.data());
+  return lz4_.Compress(grouped_, dst, cap);
+}
+
+Result<ChunkHeader> ChunkEncoder::Append(ByteSpan chunk, Bytes* out) {
+  const size_t n = chunk.size();
+  if (n == 0 || n > kXorbMaxChunkBytes) {
+    return InvalidArgument("chunk of " + std::to_string(n) + " bytes: must be 1..131072");
+  }
+  const size_t base = out->size();
+  const size_t bound = Lz4FrameEncoder::Bound(n);
+  out->resize(base + kChunkHeaderSize + std::max(n, bound));
+  uint8_t* payload = out->data() + base + kChunkHeaderSize;
+
+  ChunkHeader h;
+  h.uncompressed_size = uint32_t(n);
+  h.scheme = CompressionScheme::kNone;
+  size_t len = n;
+  switch (policy_) {
+    case CompressionPolicy::kNone:
+      break;
+    case CompressionPolicy::kLz4:
+    case CompressionPolicy::kBg4Lz4:
+    case CompressionPolicy::kPredict: {
+      CompressionScheme s = policy_ == CompressionPolicy::kLz4      ? CompressionScheme::kLz4
+                            : policy_ == CompressionPolicy::kBg4Lz4 ? CompressionScheme::kBg4Lz4
+                                                                    : PredictScheme(chunk).scheme;
+      CASTOR_ASSIGN_OR_RETURN(size_t c, CompressWith(s, chunk, payload));
+      if (c < n) {
+        h.scheme = s;
+        len = c;
+      }
+      break;
+    }
+    case CompressionPolicy::kBestOf: {
+      CASTOR_ASSIGN_OR_RETURN(size_t c1, CompressWith(CompressionScheme::kLz4, chunk, payload));
+      trial_.resize(bound);
+      CASTOR_ASSIGN_OR_RETURN(size_t c2,
+                              CompressWith(CompressionScheme::kBg4Lz4, chunk, trial_.data()));
+      if (c2 < c1 && c2 < n) {
+        std::memcpy(payload, trial_.data(), c2);
+        h.scheme = CompressionScheme::kBg4Lz4;
+        len = c2;
+      } else if (c1 < n) {
+        h.scheme = CompressionScheme::kLz4;
+        len = c1;
+      }
+      break;
+    }
+  }
+  if (h.scheme == CompressionScheme::kNone) std::memcpy(payload, chunk.data(), n);
+  h.compressed_size = uint32_t(len);
+  EncodeChunkHeader(h, out->data() + base);
+  out->resize(base + kChunkHeaderSize + len);
+  return h;
+}
+
+Status ChunkDecoder::Decode(const ChunkHeader& header, ByteSpan payload, MutableByteSpan out) {
+  if (payload.size() != header.compressed_size) {
+    return Corruption("payload of " + std::to_string(payload.size()) + " bytes, header says " +
+                      std::to_string(header.compressed_size));
+  }
+  if (out.size() != header.uncompressed_size) {
+    return InvalidArgument("output buffer of " + std::to_string(out.size()) +
+                           " bytes for a chunk of " + std::to_string(header.uncompressed_size));
+  }
+  switch (header.scheme) {
+    case CompressionScheme::kNone:
+      if (payload.size() != out.size()) {
+        return Corruption("uncompressed chunk with compressed size " +
+                          std::to_string(payload.size()) + " != uncompressed size " +
+                          std::to_string(out.size()));
+      }
+      std::memcpy(out.data(), payload.data(), out.size());
+      return Status::OK();
+    case CompressionScheme::kLz4:
+      return lz4_.Decompress(payload, out);
+    case CompressionScheme::kBg4Lz4:
+      scratch_.resize(out.size());
+      CASTOR_RETURN_IF_ERROR(lz4_.Decompress(payload, scratch_));
+      Bg4Join(scratch_, out.data());
+      return Status::OK();
+  }
+  return Corruption("unknown compression scheme " + std::to_string(int(header.scheme)));
+}
+
+Result<ByteSpan> ChunkDecoder::View(const ChunkHeader& header, ByteSpan payload) {
+  if (header.scheme == CompressionScheme::kNone) {
+    if (payload.size() != header.compressed_size || payload.size() != header.uncompressed_size) {
+      return Corruption("uncompressed chunk: payload of " + std::to_string(payload.size()) +
+                        " bytes, header says " + std::to_string(header.uncompressed_size));
+    }
+    return payload;
+  }
+  view_.resize(header.uncompressed_size);
+  CASTOR_RETURN_IF_ERROR(Decode(header, payload, view_));
+  return ByteSpan(view_);
+}
+
+}  // namespace castor

@@ -1,0 +1,62 @@
+// Encoding and decoding of one chunk record (header + payload) in the three compression schemes,
+// with the choice of scheme per chunk. Neither class is safe for concurrent use (each keeps
+// liblz4 contexts and scratch buffers); use one per thread.
+#pragma once
+
+#include <cstdint>
+
+#include "castor/base/bytes.h"
+#include "castor/base/status.h"
+#include "castor/format/xorb/chunk_header.h"
+#include "castor/format/xorb/lz4_frame.h"
+
+namespace castor {
+
+// How ChunkEncoder picks a scheme. Every policy stores the chunk raw (scheme none) when the
+// chosen codec does not make it smaller, as the protocol requires.
+enum class CompressionPolicy {
+  kNone,     // always raw
+  kLz4,      // LZ4 only
+  kBg4Lz4,   // BG4 + LZ4 only
+  kPredict,  // one codec per chunk, picked by PredictScheme (the default: one compression)
+  kBestOf,   // both codecs, keep the smaller (two compressions per chunk; a reference point)
+};
+
+class ChunkEncoder {
+ public:
+  explicit ChunkEncoder(CompressionPolicy policy = CompressionPolicy::kPredict)
+      : policy_(policy) {}
+
+  // Appends the chunk record (8-byte header + payload) for `chunk` to *out and returns its
+  // header. InvalidArgument unless 1 <= chunk.size() <= 131072.
+  Result<ChunkHeader> Append(ByteSpan chunk, Bytes* out);
+
+  CompressionPolicy policy() const { return policy_; }
+
+ private:
+  // Compresses with one codec at dst (capacity Lz4FrameEncoder::Bound); returns the length.
+  Result<size_t> CompressWith(CompressionScheme s, ByteSpan chunk, uint8_t* dst);
+
+  CompressionPolicy policy_;
+  Lz4FrameEncoder lz4_;
+  Bytes grouped_;  // BG4 staging
+  Bytes trial_;    // second candidate under kBestOf
+};
+
+class ChunkDecoder {
+ public:
+  // Decodes `payload` (header.compressed_size bytes) into `out` (header.uncompressed_size
+  // bytes). Corruption when the payload does not decode to exactly that many bytes.
+  Status Decode(const ChunkHeader& header, ByteSpan payload, MutableByteSpan out);
+
+  // The decoded chunk: `payload` itself for scheme none (no copy), otherwise an internal buffer
+  // that stays valid until the next call on this decoder.
+  Result<ByteSpan> View(const ChunkHeader& header, ByteSpan payload);
+
+ private:
+  Lz4FrameDecoder lz4_;
+  Bytes scratch_;  // LZ4 output before BG4 regrouping
+  Bytes view_;
+};
+
+}  // namespace castor

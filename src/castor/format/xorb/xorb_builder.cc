@@ -1,0 +1,61 @@
+#include "castor/format/xorb/xorb_builder.h"
+
+#include <string>
+#include <utility>
+
+namespace castor {
+
+std::vector<HashAndSize> SerializedXorb::HashesAndSizes() const {
+  std::vector<HashAndSize> out;
+  out.reserve(chunks.size());
+  for (const auto& c : chunks) out.push_back({c.hash, c.uncompressed_size});
+  return out;
+}
+
+XorbBuilder::XorbBuilder(XorbBuilderOptions options)
+    : options_(options), encoder_(options.compression) {}
+
+bool XorbBuilder::Fits(size_t size) const {
+  return current_.chunks.size() + 1 <= options_.max_chunks &&
+         current_.uncompressed_bytes + size <= options_.max_bytes &&
+         current_.bytes.size() + kChunkHeaderSize + size <= options_.max_bytes;
+}
+
+Result<std::optional<SerializedXorb>> XorbBuilder::Add(ByteSpan chunk, const Hash& chunk_hash) {
+  if (chunk.empty() || chunk.size() > kXorbMaxChunkBytes) {
+    return InvalidArgument("chunk of " + std::to_string(chunk.size()) +
+                           " bytes: must be 1..131072");
+  }
+  std::optional<SerializedXorb> done;
+  if (!Fits(chunk.size())) {
+    done = Finish();
+    if (!Fits(chunk.size())) {
+      return InvalidArgument("chunk of " + std::to_string(chunk.size()) +
+                             " bytes exceeds the xorb limits on its own");
+    }
+  }
+  if (current_.bytes.capacity() == 0) {
+    // Reserve the whole xorb once: only pages actually written get touched.
+    current_.bytes.reserve(options_.max_bytes + Lz4FrameEncoder::Bound(kXorbMaxChunkBytes) +
+                           kChunkHeaderSize);
+  }
+  BuiltChunk c;
+  c.hash = chunk_hash;
+  c.uncompressed_size = uint32_t(chunk.size());
+  c.physical_offset = uint32_t(current_.bytes.size());
+  CASTOR_ASSIGN_OR_RETURN(ChunkHeader h, encoder_.Append(chunk, &current_.bytes));
+  c.scheme = h.scheme;
+  current_.chunks.push_back(c);
+  current_.uncompressed_bytes += chunk.size();
+  return done;
+}
+
+std::optional<SerializedXorb> XorbBuilder::Finish() {
+  if (current_.chunks.empty()) return std::nullopt;
+  SerializedXorb out = std::move(current_);
+  current_ = SerializedXorb{};
+  out.hash = XorbHash(out.HashesAndSizes());
+  return out;
+}
+
+}  // namespace castor
