@@ -1,0 +1,63 @@
+// File scanning: reads a file once with bounded memory and produces its Xet chunks (offset,
+// length, chunk hash), its file id and its SHA-256, using all cores: reading, SHA-256 and
+// chunk hashing run as a pipeline over blocks that are chunked while still in cache.
+#pragma once
+
+#include <cstdint>
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "castor/base/bytes.h"
+#include "castor/base/status.h"
+#include "castor/hash/hash.h"
+
+namespace castor {
+
+struct ScannedChunk {
+  uint64_t offset = 0;  // in the file
+  uint32_t length = 0;
+  Hash hash;  // chunk hash (BLAKE3 keyed with DATA_KEY)
+  bool operator==(const ScannedChunk&) const = default;
+};
+
+struct FileScan {
+  uint64_t size = 0;
+  Hash file_id;  // the Xet file hash; zeros for an empty file
+  Hash sha256;   // ordinary byte order (plain hex = the usual sha256 string); zeros if not asked
+  std::vector<ScannedChunk> chunks;  // in file order; empty unless ScanOptions::keep_chunks
+};
+
+struct ScanOptions {
+  // Compute the SHA-256 of the content (on its own thread when threads > 1).
+  bool sha256 = true;
+  // Keep every chunk in FileScan::chunks. Off, memory stays bounded whatever the file size
+  // (the file id is aggregated as chunk hashes arrive).
+  bool keep_chunks = true;
+  // Threads for hashing; 0 = one per hardware thread. 1 scans on the calling thread only.
+  int threads = 0;
+  // Bytes read per block. Memory use is about (threads + 3) blocks.
+  size_t block = size_t{4} << 20;
+};
+
+// Called for every chunk in file order with the chunk's bytes, which stay valid only during the
+// call. A non-OK status aborts the scan and is returned. Called on the scanning thread.
+using ChunkCallback = std::function<Status(ByteSpan, const ScannedChunk&)>;
+
+// Reads a file ("-" = stdin) with bounded memory, chunks it, hashes the chunks, and computes the
+// file id and SHA-256. Errors name the path: NotFound, PermissionDenied, InvalidArgument for a
+// directory, IOError for a failed read. Safe to call concurrently on different files.
+Result<FileScan> ScanFile(const std::string& path, const ScanOptions& opts);
+Result<FileScan> ScanFile(const std::string& path, const ScanOptions& opts,
+                          const ChunkCallback& on_chunk);
+
+// The same over an open file descriptor (read sequentially from its current position, not
+// closed); `name` is used in error messages.
+Result<FileScan> ScanFd(int fd, const std::string& name, const ScanOptions& opts,
+                        const ChunkCallback& on_chunk);
+
+// The same over bytes in memory (no I/O); equals ScanFile on a file holding `data`.
+Result<FileScan> ScanBuffer(ByteSpan data, const ScanOptions& opts,
+                            const ChunkCallback& on_chunk = nullptr);
+
+}  // namespace castor
