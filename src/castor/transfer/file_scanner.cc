@@ -9,6 +9,7 @@
 #include <condition_variable>
 #include <cstring>
 #include <deque>
+#include <filesystem>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -378,6 +379,58 @@ Result<FileScan> ScanBuffer(ByteSpan data, const ScanOptions& opts, const ChunkC
   };
   Scanner scanner(opts, &on_chunk);
   return scanner.Run(read);
+}
+
+namespace {
+
+void Walk(const std::string& dir, std::vector<FileToScan>* out) {
+  namespace fs = std::filesystem;
+  std::error_code ec;
+  std::vector<std::string> names;
+  for (fs::directory_iterator it(dir, ec), end; !ec && it != end; it.increment(ec)) {
+    names.push_back(it->path().filename().string());
+  }
+  if (ec) {
+    out->push_back({dir, ErrnoError(dir, ec.value())});
+    return;
+  }
+  std::sort(names.begin(), names.end());
+  for (const std::string& name : names) {
+    std::string path = dir.ends_with('/') ? dir + name : dir + "/" + name;
+    struct stat lst, st;
+    if (::lstat(path.c_str(), &lst) != 0) {
+      out->push_back({path, ErrnoError(path, errno)});
+      continue;
+    }
+    if (S_ISLNK(lst.st_mode)) {
+      if (::stat(path.c_str(), &st) != 0) {
+        out->push_back({path, ErrnoError(path, errno)});
+        continue;
+      }
+      if (S_ISREG(st.st_mode)) out->push_back({path, Status::OK()});
+      continue;  // links to directories and special files are not followed
+    }
+    if (S_ISDIR(lst.st_mode)) {
+      Walk(path, out);
+    } else if (S_ISREG(lst.st_mode)) {
+      out->push_back({path, Status::OK()});
+    }
+  }
+}
+
+}  // namespace
+
+std::vector<FileToScan> ListFilesToScan(const std::string& path) {
+  std::vector<FileToScan> out;
+  struct stat st;
+  if (path != "-" && ::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+    Walk(path, &out);
+  } else {
+    // Opening reports a missing or unreadable file; any non-directory named explicitly is read
+    // (a FIFO or /dev/stdin included).
+    out.push_back({path, Status::OK()});
+  }
+  return out;
 }
 
 }  // namespace castor

@@ -60,4 +60,18 @@ Result<FileScan> ScanFd(int fd, const std::string& name, const ScanOptions& opts
 Result<FileScan> ScanBuffer(ByteSpan data, const ScanOptions& opts,
                             const ChunkCallback& on_chunk = nullptr);
 
+// One file a scan of a path covers, or the error met while looking for files there.
+struct FileToScan {
+  std::string path;
+  Status status;  // non-OK: `path` could not be listed or does not exist
+};
+
+// The files a scan of `path` covers, in a deterministic order: `path` itself unless it is a
+// directory ("-" stands for stdin); for a directory, every regular file below it, depth first,
+// entries of each directory sorted by name (byte order). Inside a directory, a symbolic link to
+// a regular file is listed under the link's path, a symbolic link to a directory is not entered
+// (so a walk never loops), and other special files (FIFOs, sockets, devices) are skipped. A
+// broken link or an unreadable directory appears as an entry with an error status.
+std::vector<FileToScan> ListFilesToScan(const std::string& path);
+
 }  // namespace castor

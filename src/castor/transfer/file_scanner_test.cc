@@ -217,3 +217,40 @@ TEST(FileScanner, ErrorsNameThePath) {
 
 }  // namespace
 }  // namespace castor
+
+namespace castor {
+namespace {
+
+TEST(ListFilesToScan, WalksSortedAndHandlesLinks) {
+  namespace fs = std::filesystem;
+  fs::path root = fs::temp_directory_path() / ("castor_walk_" + std::to_string(::getpid()));
+  fs::remove_all(root);
+  fs::create_directories(root / "b" / "sub");
+  fs::create_directories(root / "a");
+  std::ofstream(root / "z.bin") << "z";
+  std::ofstream(root / "a" / "2") << "2";
+  std::ofstream(root / "a" / "10") << "10";
+  std::ofstream(root / "b" / "sub" / "deep") << "d";
+  fs::create_symlink(root / "z.bin", root / "b" / "link_to_file");
+  fs::create_symlink(root / "a", root / "b" / "link_to_dir");
+  fs::create_symlink(root / "missing", root / "b" / "broken");
+  fs::create_symlink(root, root / "b" / "sub" / "loop");
+
+  auto got = ListFilesToScan(root.string());
+  std::vector<std::string> paths;
+  for (const auto& f : got) paths.push_back(f.path.substr(root.string().size()));
+  EXPECT_EQ(paths, (std::vector<std::string>{"/a/10", "/a/2", "/b/broken", "/b/link_to_file",
+                                             "/b/sub/deep", "/z.bin"}));
+  ASSERT_EQ(got.size(), 6u);
+  EXPECT_EQ(got[2].status.code(), StatusCode::kNotFound);
+  for (size_t i : {0, 1, 3, 4, 5}) EXPECT_TRUE(got[i].status.ok()) << got[i].path;
+
+  auto single = ListFilesToScan((root / "z.bin").string());
+  ASSERT_EQ(single.size(), 1u);
+  EXPECT_TRUE(single[0].status.ok());
+  EXPECT_EQ(ListFilesToScan("-")[0].path, "-");
+  fs::remove_all(root);
+}
+
+}  // namespace
+}  // namespace castor
