@@ -131,7 +131,7 @@ class ObjectStore {
 Status ValidateKey(std::string_view key);
 
 // Opens a store from a URI:
-//   mem://[name]                       process-local memory (tests); same name = same store
+//   mem://[name]                       a fresh, empty store in process memory (tests)
 //   file:///var/lib/castor, /abs/path, ./rel/path   a local directory (created if missing)
 //   s3://bucket[/prefix]?region=us-east-1&endpoint=http://127.0.0.1:5000&path_style=1
 //      further query options: profile=NAME, unsigned_payload=0|1, conditional_put=auto|native|emulate,
