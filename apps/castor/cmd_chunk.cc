@@ -22,6 +22,7 @@ struct ChunkFlags {
 int RunText(const ChunkFlags& f) {
   std::string out;
   out.reserve(1 << 16);
+  bool wrote = false;  // lines already on stdout when an error ends the scan
   ScanOptions opts;
   opts.sha256 = false;
   opts.keep_chunks = false;
@@ -37,13 +38,14 @@ int RunText(const ChunkFlags& f) {
       if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size()) {
         return IOError("stdout: write failed");
       }
+      wrote = true;
       out.clear();
     }
     return Status::OK();
   });
   if (!r.ok()) {
     std::fflush(stdout);
-    PrintError(r.status().message() + " (output above is incomplete)");
+    PrintError(r.status().message() + (wrote ? " (the chunk list above is incomplete)" : ""));
     return 1;
   }
   if (std::fwrite(out.data(), 1, out.size(), stdout) != out.size() || std::fflush(stdout) != 0) {
