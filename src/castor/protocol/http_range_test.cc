@@ -35,7 +35,9 @@ TEST(ParseRangeHeader, RejectsInvalidForms) {
                         "bytes=18446744073709551616-", "bytes=1-2-3", "bytes=--1", "bytes= 1 2-3"}) {
     auto r = ParseRangeHeader(h);
     EXPECT_FALSE(r.ok()) << "accepted: \"" << h << "\"";
-    if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << h;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << h;
+    }
   }
 }
 

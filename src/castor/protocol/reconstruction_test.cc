@@ -114,7 +114,9 @@ TEST(ReconstructionV1, RejectsBadInputWithoutThrowing) {
   for (const std::string& s : bad) {
     auto r = ParseReconstructionV1(s);
     EXPECT_FALSE(r.ok()) << s;
-    if (!r.ok()) EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << s;
+    if (!r.ok()) {
+      EXPECT_EQ(r.status().code(), StatusCode::kInvalidArgument) << s;
+    }
   }
 }
 

@@ -1,0 +1,485 @@
+#include "castor/server/http_server.h"
+
+#include <atomic>
+#include <boost/asio/bind_executor.hpp>
+#include <boost/asio/dispatch.hpp>
+#include <boost/asio/executor_work_guard.hpp>
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/asio/strand.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/empty_body.hpp>
+#include <boost/beast/http/message.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <condition_variable>
+#include <future>
+#include <limits>
+#include <mutex>
+#include <optional>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+namespace castor::server {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = boost::beast::http;
+using tcp = asio::ip::tcp;
+using Clock = std::chrono::steady_clock;
+
+namespace {
+
+// Handlers control header names and values; CR, LF and NUL are replaced so that no value can
+// inject a header or split the response.
+void AppendHeaderField(std::string& out, std::string_view name, std::string_view value) {
+  auto put = [&out](std::string_view s) {
+    for (char c : s) out += (c == '\r' || c == '\n' || c == '\0') ? ' ' : c;
+  };
+  put(name);
+  out += ": ";
+  put(value);
+  out += "\r\n";
+}
+
+}  // namespace
+
+class Session;
+
+class HttpServer::Impl {
+ public:
+  Impl(const Router* router, HttpServerOptions options, const Authorizer* authorizer,
+       RequestObserver observer)
+      : router_(router), opt_(std::move(options)), authorizer_(authorizer),
+        observer_(std::move(observer)),
+        ioc_(opt_.threads > 0 ? opt_.threads : int(std::max(1u, std::thread::hardware_concurrency()))),
+        acceptor_(asio::make_strand(ioc_)) {}
+
+  Status Start();
+  void Shutdown();
+  uint16_t port() const { return port_; }
+
+  void Accept();
+  void Register(Session* s, const std::shared_ptr<Session>& sp);
+  void Unregister(Session* s);
+
+  const Router* router_;
+  const HttpServerOptions opt_;
+  const Authorizer* authorizer_;
+  const RequestObserver observer_;
+  std::atomic<bool> stopping_{false};
+
+ private:
+  // Declared before ioc_ so that they outlive it: destroying ioc_ destroys pending handlers, which
+  // may hold the last reference to a Session, whose destructor unregisters itself.
+  std::mutex mu_;
+  std::condition_variable cv_;
+  std::unordered_map<Session*, std::weak_ptr<Session>> sessions_;
+
+  asio::io_context ioc_;
+  tcp::acceptor acceptor_;
+  std::optional<asio::executor_work_guard<asio::io_context::executor_type>> work_;
+  std::vector<std::thread> threads_;
+  uint16_t port_ = 0;
+  bool started_ = false, shut_down_ = false;
+  std::mutex shutdown_mu_;  // serialises Shutdown()
+};
+
+// One connection: reads requests one after another, all on its own strand.
+class Session : public std::enable_shared_from_this<Session> {
+ public:
+  // `server` outlives every session: Shutdown() waits for them, and ~Impl destroys leftovers
+  // before the registry they unregister from.
+  Session(tcp::socket socket, HttpServer::Impl* server)
+      : stream_(std::move(socket)), server_(server) {}
+  ~Session() { server_->Unregister(this); }
+
+  void Begin() {
+    beast::error_code ec;
+    auto ep = stream_.socket().remote_endpoint(ec);
+    if (!ec) remote_ = ep.address().to_string() + ":" + std::to_string(ep.port());
+    stream_.socket().set_option(tcp::no_delay(true), ec);
+    asio::dispatch(stream_.get_executor(), [self = shared_from_this()] { self->ReadHeader(); });
+  }
+
+  // Posted by Shutdown(): closes the connection unless a request is being served.
+  void StopIfIdle() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      if (self->idle_) self->stream_.socket().cancel();
+    });
+  }
+  void ForceClose() {
+    asio::post(stream_.get_executor(), [self = shared_from_this()] {
+      beast::error_code ec;
+      self->stream_.socket().shutdown(tcp::socket::shutdown_both, ec);
+      self->stream_.socket().close(ec);
+    });
+  }
+
+ private:
+  void ReadHeader() {
+    if (server_->stopping_) return Close();
+    idle_ = true;
+    parser_.emplace();
+    parser_->header_limit(server_->opt_.max_header_bytes);
+    // The route's limit is applied once the header is known. (Not boost::none: Boost 1.74 compares
+    // `len > optional` and so treats "no limit" as a limit of zero.)
+    parser_->body_limit(std::numeric_limits<uint64_t>::max());
+    stream_.expires_after(server_->opt_.header_timeout);
+    http::async_read_header(stream_, buffer_, *parser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) {
+                              self->OnHeader(ec);
+                            });
+  }
+
+  void OnHeader(beast::error_code ec) {
+    idle_ = false;
+    start_ = Clock::now();
+    req_ = Request{};
+    req_.remote = remote_;
+    record_ = RequestRecord{};
+    if (ec) {
+      // A client that goes away or times out between requests gets no answer; a client that sent
+      // something unparseable gets a 400 (431 for an oversized header) and the connection closes.
+      if (ec == http::error::end_of_stream || ec == beast::error::timeout ||
+          ec == asio::error::operation_aborted || ec == asio::error::connection_reset ||
+          ec == asio::error::eof || ec == http::error::partial_message) {
+        return Close();
+      }
+      int status = ec == http::error::header_limit ? 431 : 400;
+      return SendEarly(Response::Error(status, "bad_request", "malformed request: " + ec.message()),
+                       /*close=*/true);
+    }
+    const auto& h = parser_->get();
+    req_.method = std::string(h.method_string());
+    req_.target = std::string(h.target());
+    size_t q = req_.target.find('?');
+    req_.path = req_.target.substr(0, q);
+    if (q != std::string::npos) req_.query = req_.target.substr(q + 1);
+    for (const auto& f : h) req_.headers.Add(std::string(f.name_string()), std::string(f.value()));
+    keep_alive_ = h.keep_alive();
+    head_ = h.method() == http::verb::head;
+    record_.method = req_.method;
+    record_.path = req_.path;
+    bool has_body = !parser_->is_done();
+
+    if (req_.path.empty() || req_.path.front() != '/') {
+      return SendEarly(Response::Error(400, "bad_request", "request target must be a path"), has_body);
+    }
+    Router::Match m = server_->router_->Find(req_.method, req_.path);
+    switch (m.kind) {
+      case Router::Match::Kind::kNotFound:
+        return SendEarly(Response::Error(404, "not_found", "no route for " + req_.path), has_body);
+      case Router::Match::Kind::kBadPath:
+        return SendEarly(Response::Error(400, "bad_request", "malformed percent escape in path"),
+                         has_body);
+      case Router::Match::Kind::kMethodNotAllowed: {
+        Response r = Response::Error(405, "method_not_allowed",
+                                     req_.method + " is not allowed on " + req_.path);
+        r.headers.Set("Allow", m.allow);
+        return SendEarly(std::move(r), has_body);
+      }
+      case Router::Match::Kind::kFound:
+        break;
+    }
+    route_ = m.route;
+    req_.route = route_->options.name;
+    req_.params = std::move(m.params);
+    record_.route = req_.route;
+    record_.route_scope = route_->options.scope;
+
+    if (route_->options.scope != Scope::kNone) {
+      Result<Principal> p = server_->authorizer_
+                                ? server_->authorizer_->Authorize(req_, route_->options.scope)
+                                : Result<Principal>(Unauthenticated("no authorizer configured"));
+      if (!p.ok()) {
+        Response r = Response::FromStatus(p.status());
+        if (r.status == 401) r.headers.Set("WWW-Authenticate", "Bearer");
+        return SendEarly(std::move(r), has_body);
+      }
+      req_.principal = std::move(*p);
+      record_.token_id = req_.principal.token_id;
+    }
+
+    if (!has_body) return Dispatch();
+    const uint64_t limit = route_->options.max_body;
+    if (auto len = parser_->content_length(); len && *len > limit) {
+      return SendEarly(TooLarge(limit), /*close=*/true);
+    }
+    parser_->body_limit(limit);
+    auto expect = req_.headers.Get("Expect");
+    if (expect && EqualsIgnoreCase(*expect, "100-continue")) {
+      static const std::string kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+      stream_.expires_after(server_->opt_.write_timeout);
+      asio::async_write(stream_, asio::buffer(kContinue),
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          if (ec) return self->Close();
+                          self->ReadBody();
+                        });
+      return;
+    }
+    ReadBody();
+  }
+
+  void ReadBody() {
+    stream_.expires_after(server_->opt_.body_timeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) {
+                       self->OnBody(ec);
+                     });
+  }
+
+  void OnBody(beast::error_code ec) {
+    if (ec == http::error::body_limit) return SendEarly(TooLarge(route_->options.max_body), true);
+    if (ec == beast::error::timeout) {
+      // tcp_stream has already closed the socket, so no 408 can be sent; still report it.
+      record_.status = 408;
+      record_.error = "request body not received within the body timeout";
+      record_.duration = Clock::now() - start_;
+      if (server_->observer_) server_->observer_(record_);
+      return Close();
+    }
+    if (ec) {
+      if (ec == http::error::end_of_stream || ec == http::error::partial_message ||
+          ec == asio::error::connection_reset || ec == asio::error::eof) {
+        return Close();
+      }
+      return SendEarly(Response::Error(400, "bad_request", "malformed body: " + ec.message()), true);
+    }
+    req_.body = std::move(parser_->get().body());
+    record_.bytes_in = req_.body.size();
+    Dispatch();
+  }
+
+  Response TooLarge(uint64_t limit) {
+    return Response::Error(413, "payload_too_large",
+                           "request body exceeds " + std::to_string(limit) + " bytes for " +
+                               req_.route);
+  }
+
+  void Dispatch() {
+    Response r;
+    try {
+      r = route_->handler(req_);
+    } catch (const std::exception& e) {
+      // Handlers return errors as values; this only guards the server against a broken one.
+      r = Response::Error(500, "internal", std::string("handler threw: ") + e.what());
+    } catch (...) {
+      r = Response::Error(500, "internal", "handler threw");
+    }
+    record_.object = req_.audit_object;
+    Send(std::move(r));
+  }
+
+  // A response sent before the body was read: the connection closes if a body may be pending.
+  void SendEarly(Response r, bool close) {
+    if (close) r.close = true;
+    if (r.status >= 400) {
+      auto body = r.body.size() < 400 ? r.body : r.body.substr(0, 400);
+      record_.error = std::move(body);
+    }
+    Send(std::move(r));
+  }
+
+  void Send(Response r) {
+    res_ = std::move(r);
+    record_.status = res_.status;
+    if (res_.status >= 400 && record_.error.empty()) {
+      record_.error = res_.body.size() < 400 ? res_.body : res_.body.substr(0, 400);
+    }
+    close_after_ = res_.close || !keep_alive_ || server_->stopping_;
+    const bool streamed = static_cast<bool>(res_.source);
+    const uint64_t length = streamed ? res_.content_length : res_.body.size();
+    head_bytes_ = "HTTP/1.1 " + std::to_string(res_.status) + " " +
+                  std::string(http::obsolete_reason(static_cast<http::status>(res_.status))) +
+                  "\r\nServer: castor\r\nContent-Length: " + std::to_string(length) + "\r\n";
+    if (close_after_) head_bytes_ += "Connection: close\r\n";
+    for (const auto& [n, v] : res_.headers.fields()) {
+      if (EqualsIgnoreCase(n, "Content-Length") || EqualsIgnoreCase(n, "Connection")) continue;
+      AppendHeaderField(head_bytes_, n, v);
+    }
+    head_bytes_ += "\r\n";
+    remaining_ = head_ ? 0 : length;
+
+    stream_.expires_after(server_->opt_.write_timeout);
+    if (!streamed && !head_) {
+      std::vector<asio::const_buffer> bufs{asio::buffer(head_bytes_), asio::buffer(res_.body)};
+      record_.bytes_out = res_.body.size();
+      asio::async_write(stream_, bufs, [self = shared_from_this()](beast::error_code ec, size_t) {
+        self->Finish(ec);
+      });
+      return;
+    }
+    asio::async_write(stream_, asio::buffer(head_bytes_),
+                      [self = shared_from_this()](beast::error_code ec, size_t) {
+                        if (ec) return self->Finish(ec);
+                        self->Pump();
+                      });
+  }
+
+  // Pulls the next piece of a streamed body and writes it; the source runs on this strand.
+  void Pump() {
+    if (remaining_ == 0) return Finish({});
+    if (chunk_.size() < server_->opt_.stream_buffer_bytes) chunk_.resize(server_->opt_.stream_buffer_bytes);
+    size_t want = size_t(std::min<uint64_t>(remaining_, chunk_.size()));
+    Result<size_t> n = Result<size_t>(size_t{0});
+    try {
+      n = res_.source(MutableByteSpan(chunk_.data(), want));
+    } catch (...) {
+      n = Internal("body source threw");
+    }
+    if (!n.ok() || *n == 0 || *n > want) {
+      // The status line is gone: the only honest signal left is a truncated body.
+      record_.error = n.ok() ? "body source ended early" : n.status().ToString();
+      close_after_ = true;
+      return Finish(asio::error::broken_pipe);
+    }
+    remaining_ -= *n;
+    stream_.expires_after(server_->opt_.write_timeout);
+    asio::async_write(stream_, asio::buffer(chunk_.data(), *n),
+                      [self = shared_from_this()](beast::error_code ec, size_t written) {
+                        self->record_.bytes_out += written;
+                        if (ec) return self->Finish(ec);
+                        self->Pump();
+                      });
+  }
+
+  void Finish(beast::error_code ec) {
+    record_.duration = Clock::now() - start_;
+    if (server_->observer_) server_->observer_(record_);
+    res_ = Response{};
+    req_ = Request{};
+    if (ec || close_after_) return Close();
+    ReadHeader();
+  }
+
+  void Close() {
+    beast::error_code ec;
+    stream_.socket().shutdown(tcp::socket::shutdown_send, ec);
+    stream_.socket().close(ec);
+  }
+
+  beast::tcp_stream stream_;
+  HttpServer::Impl* server_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  std::string remote_;
+  Request req_;
+  Response res_;
+  RequestRecord record_;
+  const Router::Route* route_ = nullptr;
+  Clock::time_point start_;
+  std::string head_bytes_;
+  std::vector<uint8_t> chunk_;
+  uint64_t remaining_ = 0;
+  bool keep_alive_ = false, head_ = false, close_after_ = false;
+  bool idle_ = false;  // waiting for a request's header; touched only on the strand
+};
+
+Status HttpServer::Impl::Start() {
+  if (started_) return FailedPrecondition("HttpServer::Start called twice");
+  beast::error_code ec;
+  std::string host = opt_.host == "localhost" ? "127.0.0.1" : opt_.host;
+  auto addr = asio::ip::make_address(host, ec);
+  if (ec) return InvalidArgument("listen address \"" + opt_.host + "\" is not an IP address");
+  tcp::endpoint ep(addr, opt_.port);
+  std::string where = opt_.host + ":" + std::to_string(opt_.port);
+  acceptor_.open(ep.protocol(), ec);
+  if (ec) return IOError("open socket for " + where + ": " + ec.message());
+  acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  acceptor_.bind(ep, ec);
+  if (ec) return IOError("bind " + where + ": " + ec.message());
+  acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) return IOError("listen on " + where + ": " + ec.message());
+  port_ = acceptor_.local_endpoint(ec).port();
+  started_ = true;
+  work_.emplace(ioc_.get_executor());
+  Accept();
+  int n = opt_.threads > 0 ? opt_.threads : int(std::max(1u, std::thread::hardware_concurrency()));
+  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  return Status::OK();
+}
+
+void HttpServer::Impl::Accept() {
+  acceptor_.async_accept(asio::make_strand(ioc_),
+                         [self = this](beast::error_code ec, tcp::socket socket) {
+                           if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) {
+                             return;
+                           }
+                           if (!ec && !self->stopping_) {
+                             auto s = std::make_shared<Session>(std::move(socket), self);
+                             self->Register(s.get(), s);
+                             s->Begin();
+                           }
+                           self->Accept();
+                         });
+}
+
+void HttpServer::Impl::Register(Session* s, const std::shared_ptr<Session>& sp) {
+  std::lock_guard lock(mu_);
+  sessions_[s] = sp;
+}
+
+void HttpServer::Impl::Unregister(Session* s) {
+  std::lock_guard lock(mu_);
+  sessions_.erase(s);
+  cv_.notify_all();
+}
+
+void HttpServer::Impl::Shutdown() {
+  std::lock_guard guard(shutdown_mu_);
+  if (!started_ || shut_down_) return;
+  shut_down_ = true;
+  stopping_ = true;
+  // Close the acceptor on its strand (Asio objects are not thread-safe).
+  std::promise<void> closed;
+  asio::post(acceptor_.get_executor(), [this, &closed] {
+    beast::error_code ec;
+    acceptor_.close(ec);
+    closed.set_value();
+  });
+  closed.get_future().wait();
+
+  auto for_each_session = [this](auto fn) {
+    std::vector<std::shared_ptr<Session>> live;
+    {
+      std::lock_guard lock(mu_);
+      for (auto& [p, w] : sessions_) {
+        if (auto s = w.lock()) live.push_back(std::move(s));
+      }
+    }
+    for (auto& s : live) fn(*s);
+  };
+  for_each_session([](Session& s) { s.StopIfIdle(); });
+  {
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, opt_.shutdown_grace, [this] { return sessions_.empty(); });
+  }
+  for_each_session([](Session& s) { s.ForceClose(); });
+  work_.reset();
+  {
+    // Force-closed sessions finish quickly; give them a moment before stopping the loop.
+    std::unique_lock lock(mu_);
+    cv_.wait_for(lock, std::chrono::seconds(5), [this] { return sessions_.empty(); });
+  }
+  ioc_.stop();
+  for (auto& t : threads_) t.join();
+  threads_.clear();
+}
+
+HttpServer::HttpServer(const Router* router, HttpServerOptions options,
+                       const Authorizer* authorizer, RequestObserver observer)
+    : impl_(std::make_unique<Impl>(router, std::move(options), authorizer, std::move(observer))) {}
+
+HttpServer::~HttpServer() { Shutdown(); }
+
+Status HttpServer::Start() { return impl_->Start(); }
+uint16_t HttpServer::port() const { return impl_->port(); }
+void HttpServer::Shutdown() { impl_->Shutdown(); }
+
+}  // namespace castor::server
