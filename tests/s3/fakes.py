@@ -124,7 +124,9 @@ class Handler(BaseHTTPRequestHandler):
         for k, v in resp.getheaders():
             if k.lower() not in HOP:
                 self.send_header(k, v)
-        self.send_header("Content-Length", str(len(payload)))
+        # A HEAD answer has no body but the object's length.
+        length = resp.getheader("Content-Length") if self.command == "HEAD" else len(payload)
+        self.send_header("Content-Length", str(length or 0))
         self.end_headers()
         if self.command == "HEAD":
             return

@@ -8,10 +8,22 @@
 
 #include <gtest/gtest.h>
 
+#include "castor/base/splitmix64.h"
 #include "castor/http/http_client.h"
 #include "castor/storage/s3/s3_store.h"
 
 namespace castor::s3test {
+
+// n deterministic pseudo-random bytes.
+inline Bytes TestBytes(size_t n, uint64_t seed) {
+  Bytes b(n);
+  SplitMix64 rng(seed);
+  for (size_t i = 0; i < n; i += 8) {
+    uint64_t v = rng.Next();
+    for (size_t j = 0; j < 8 && i + j < n; ++j) b[i + j] = uint8_t(v >> (8 * j));
+  }
+  return b;
+}
 
 inline std::string StateDir() {
   const char* d = std::getenv("CASTOR_S3_STATE");
