@@ -3,6 +3,7 @@
 #include <curl/curl.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <mutex>
 #include <string>
@@ -42,7 +43,28 @@ struct Transfer {
   uint64_t sent = 0;
   Status callback_error;  // an error from a source or sink, which takes precedence
   bool status_seen = false;
+  // Stall detection: the last time the byte counts moved.
+  curl_off_t last_bytes = -1;
+  std::chrono::steady_clock::time_point last_progress = std::chrono::steady_clock::now();
+  bool stalled = false;
 };
+
+// libcurl calls this at least once a second, even when nothing moves. (CURLOPT_LOW_SPEED_*
+// averages over several seconds, which lets a burst hide a stall.)
+int OnProgress(void* user, curl_off_t, curl_off_t dlnow, curl_off_t, curl_off_t ulnow) {
+  auto* t = static_cast<Transfer*>(user);
+  auto now = std::chrono::steady_clock::now();
+  if (dlnow + ulnow != t->last_bytes) {
+    t->last_bytes = dlnow + ulnow;
+    t->last_progress = now;
+    return 0;
+  }
+  if (now - t->last_progress > t->request->stall_timeout) {
+    t->stalled = true;
+    return 1;  // aborts with CURLE_ABORTED_BY_CALLBACK
+  }
+  return 0;
+}
 
 size_t OnHeader(char* data, size_t size, size_t n, void* user) {
   auto* t = static_cast<Transfer*>(user);
@@ -186,10 +208,9 @@ Result<Response> CurlHttpClient::Run(const Request& request, const BodySink* sin
   if (request.timeout.count() > 0)
     curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, static_cast<long>(request.timeout.count()));
   if (request.stall_timeout.count() > 0) {
-    // Below 1 byte/s for the whole window = nothing moved.
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_LIMIT, 1L);
-    curl_easy_setopt(h, CURLOPT_LOW_SPEED_TIME,
-                     std::max(1L, static_cast<long>(request.stall_timeout.count() / 1000)));
+    curl_easy_setopt(h, CURLOPT_XFERINFOFUNCTION, OnProgress);
+    curl_easy_setopt(h, CURLOPT_XFERINFODATA, &t);
+    curl_easy_setopt(h, CURLOPT_NOPROGRESS, 0L);
   }
   if (!options_.ca_bundle.empty()) curl_easy_setopt(h, CURLOPT_CAINFO, options_.ca_bundle.c_str());
   if (!options_.verify_tls) {
@@ -247,6 +268,9 @@ Result<Response> CurlHttpClient::Run(const Request& request, const BodySink* sin
     if (url.find("X-Amz-") != std::string::npos) url = url.substr(0, url.find('?')) + "?<signed>";
     std::string what = request.method + " " + url + ": " +
                        (errbuf[0] ? std::string(errbuf) : curl_easy_strerror(rc));
+    if (t.stalled)
+      return DeadlineExceeded("http: " + request.method + " " + url + ": no data moved for " +
+                              std::to_string(request.stall_timeout.count()) + " ms");
     if (rc == CURLE_OPERATION_TIMEDOUT) return DeadlineExceeded("http: " + what);
     return Unavailable("http: " + what);
   }
