@@ -39,7 +39,7 @@ Result<ChunkHeader> ChunkEncoder::Append(ByteSpan chunk, Bytes* out) {
     case CompressionPolicy::kPredict: {
       CompressionScheme s = policy_ == CompressionPolicy::kLz4      ? CompressionScheme::kLz4
                             : policy_ == CompressionPolicy::kBg4Lz4 ? CompressionScheme::kBg4Lz4
-                                                                    : PredictScheme(chunk).scheme;
+                                                                    : predictor_.Predict(chunk).scheme;
       CASTOR_ASSIGN_OR_RETURN(size_t c, CompressWith(s, chunk, payload));
       if (c < n) {
         h.scheme = s;

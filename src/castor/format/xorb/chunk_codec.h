@@ -9,6 +9,7 @@
 #include "castor/base/status.h"
 #include "castor/format/xorb/chunk_header.h"
 #include "castor/format/xorb/lz4_frame.h"
+#include "castor/format/xorb/scheme_predictor.h"
 
 namespace castor {
 
@@ -39,6 +40,7 @@ class ChunkEncoder {
 
   CompressionPolicy policy_;
   Lz4FrameEncoder lz4_;
+  SchemePredictor predictor_;
   Bytes grouped_;  // BG4 staging
   Bytes trial_;    // second candidate under kBestOf
 };

@@ -1,0 +1,15 @@
+// libFuzzer target xorb_reader_fuzz (built with -DCASTOR_FUZZ=ON and clang); see fuzz_targets.h.
+#include <cstdint>
+#include <cstdlib>
+#include <cstdio>
+
+#include "castor/format/fuzz_targets.h"
+
+extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
+  castor::Status s = castor::FuzzXorbReader(castor::ByteSpan(data, size));
+  if (s.code() == castor::StatusCode::kInternal) {
+    std::fprintf(stderr, "invariant broken: %s\n", s.ToString().c_str());
+    std::abort();
+  }
+  return 0;
+}
