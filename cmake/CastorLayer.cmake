@@ -33,6 +33,8 @@ function(castor_layer NAME)
       get_filename_component(_n ${f} NAME_WE)
       add_executable(${_n} ${f})
       target_link_libraries(${_n} PRIVATE castor_${NAME} -fsanitize=fuzzer)
+      # At the top of the build tree, where scripts/test.sh looks for */*_fuzz programs.
+      set_target_properties(${_n} PROPERTIES RUNTIME_OUTPUT_DIRECTORY ${CMAKE_BINARY_DIR})
     endforeach()
   endif()
 endfunction()
