@@ -1,6 +1,7 @@
 #include "castor/chunking/chunker.h"
 
 #include <algorithm>
+#include <cstdint>
 
 #include "castor/chunking/gear_table.h"
 
@@ -17,63 +18,16 @@ constexpr uint64_t kMatchBelow = uint64_t{1} << 48;
 
 inline uint64_t Roll(uint64_t h, uint8_t b) { return (h << 1) + kGearTable[b]; }
 
-// Bytes per chain in FindMatch: long enough that the 64-byte warm-up of each chain is cheap,
-// short enough that the work wasted past a match (in the later chains) stays small.
+// Bytes per chain in the four-chain scan: long enough that the 64-byte warm-up of each chain
+// is cheap, short enough that the work wasted past a match (in the later chains) stays small.
 constexpr size_t kLane = 2048;
+static_assert(kLane % 2 == 0 && kLane >= 64);
 
-// Hashes p[0..n) continuing from *h and returns the index of the first byte after which h
-// matches, or n if none does. On return *h is the hash after the returned byte (or after all n
-// bytes). Four independent chains cover four consecutive stretches of the input at once: a chain
-// started 64 bytes before its stretch has exactly the hash of the sequential scan there, because
-// older bytes have been shifted out of the 64-bit word. This breaks the one-cycle-per-byte
-// dependency of the single chain.
-size_t FindMatch(const uint8_t* p, size_t n, uint64_t* h_io) {
+// Continues the single chain from *h over p[0..n); returns the index of the first byte after
+// which h matches, or n. *h is left at the hash after the returned byte (or after all n bytes).
+inline size_t ScanSingle(const uint8_t* p, size_t n, uint64_t* h_io) {
   uint64_t h = *h_io;
-  size_t j = 0;
-  while (n - j >= 4 * kLane) {
-    const uint8_t* q = p + j;
-    uint64_t h1 = 0, h2 = 0, h3 = 0;
-    for (size_t k = kLane - 64; k < kLane; ++k) {
-      h1 = Roll(h1, q[k]);
-      h2 = Roll(h2, q[kLane + k]);
-      h3 = Roll(h3, q[2 * kLane + k]);
-    }
-    uint64_t h0 = h;
-    size_t m1 = kLane, m2 = kLane, m3 = kLane;
-    for (size_t k = 0; k < kLane; ++k) {
-      h0 = Roll(h0, q[k]);
-      h1 = Roll(h1, q[kLane + k]);
-      h2 = Roll(h2, q[2 * kLane + k]);
-      h3 = Roll(h3, q[3 * kLane + k]);
-      if ((h0 < kMatchBelow) | (h1 < kMatchBelow) | (h2 < kMatchBelow) | (h3 < kMatchBelow))
-          [[unlikely]] {
-        if (h0 < kMatchBelow) {
-          *h_io = h0;
-          return j + k;
-        }
-        if (h1 < kMatchBelow && m1 == kLane) m1 = k;
-        if (h2 < kMatchBelow && m2 == kLane) m2 = k;
-        if (h3 < kMatchBelow && m3 == kLane) m3 = k;
-      }
-    }
-    // Chains 1..3 start from a warmed-up state; the earliest chain with a match wins. The hash
-    // at that byte is below 2^48; its exact value is dropped by the boundary anyway.
-    if (m1 != kLane) {
-      *h_io = 0;
-      return j + kLane + m1;
-    }
-    if (m2 != kLane) {
-      *h_io = 0;
-      return j + 2 * kLane + m2;
-    }
-    if (m3 != kLane) {
-      *h_io = 0;
-      return j + 3 * kLane + m3;
-    }
-    h = h3;
-    j += 4 * kLane;
-  }
-  for (; j < n; ++j) {
+  for (size_t j = 0; j < n; ++j) {
     h = Roll(h, p[j]);
     if (h < kMatchBelow) {
       *h_io = h;
@@ -82,6 +36,93 @@ size_t FindMatch(const uint8_t* p, size_t n, uint64_t* h_io) {
   }
   *h_io = h;
   return n;
+}
+
+// Four-chain scanning: four independent chains cover four consecutive stretches of kLane bytes
+// (a window) at once. A chain started 64 bytes before its stretch has exactly the hash of the
+// sequential scan there, because older bytes have been shifted out of the 64-bit word; this
+// breaks the one-cycle-per-byte dependency of a single chain.
+
+// Scans one window exactly. h0 is the sequential hash before the window. Returns the index in the
+// window of the first matching byte in stream order (every match of chain 0 precedes every match
+// of chain 1, and so on), with *h_out the hash there; or kWindow with *h_out the hash after the
+// window.
+constexpr size_t kWindow = 4 * kLane;
+
+size_t ScanWindowExact(const uint8_t* q, uint64_t h0, uint64_t* h_out) {
+  uint64_t h1 = 0, h2 = 0, h3 = 0;
+  for (size_t k = kLane - 64; k < kLane; ++k) {
+    h1 = Roll(h1, q[k]);
+    h2 = Roll(h2, q[kLane + k]);
+    h3 = Roll(h3, q[2 * kLane + k]);
+  }
+  size_t first[4] = {kLane, kLane, kLane, kLane};
+  for (size_t k = 0; k < kLane; ++k) {
+    h0 = Roll(h0, q[k]);
+    h1 = Roll(h1, q[kLane + k]);
+    h2 = Roll(h2, q[2 * kLane + k]);
+    h3 = Roll(h3, q[3 * kLane + k]);
+    if (h0 < kMatchBelow) {
+      *h_out = h0;
+      return k;
+    }
+    if (h1 < kMatchBelow && first[1] == kLane) first[1] = k;
+    if (h2 < kMatchBelow && first[2] == kLane) first[2] = k;
+    if (h3 < kMatchBelow && first[3] == kLane) first[3] = k;
+  }
+  for (int lane = 1; lane < 4; ++lane) {
+    if (first[lane] != kLane) {
+      *h_out = 0;  // below 2^48 at the match; the boundary drops it anyway
+      return lane * kLane + first[lane];
+    }
+  }
+  *h_out = h3;
+  return kWindow;
+}
+
+// Hashes p[0..n) continuing from *h_io and returns the index of the first byte after which h
+// matches, or n if none does; *h_io is left at the hash after the returned byte (or after all n
+// bytes). Testing each hash as it is computed costs about as much as computing it, so the fast
+// loop only tracks the minimum hash over two steps of the four chains (a match is a hash below
+// 2^48), and a window where that minimum ever falls below 2^48 (one in eight, on random data,
+// the one holding the boundary) is rescanned exactly.
+size_t FindMatch(const uint8_t* p, size_t n, uint64_t* h_io) {
+  uint64_t h = *h_io;
+  size_t j = 0;
+  for (; n - j >= kWindow; j += kWindow) {
+    const uint8_t* q = p + j;
+    uint64_t h0 = h, h1 = 0, h2 = 0, h3 = 0;
+    for (size_t k = kLane - 64; k < kLane; ++k) {
+      h1 = Roll(h1, q[k]);
+      h2 = Roll(h2, q[kLane + k]);
+      h3 = Roll(h3, q[2 * kLane + k]);
+    }
+    bool hit = false;
+    for (size_t k = 0; k < kLane; k += 2) {
+      h0 = Roll(h0, q[k]);
+      h1 = Roll(h1, q[kLane + k]);
+      h2 = Roll(h2, q[2 * kLane + k]);
+      h3 = Roll(h3, q[3 * kLane + k]);
+      uint64_t m = std::min(std::min(h0, h1), std::min(h2, h3));
+      h0 = Roll(h0, q[k + 1]);
+      h1 = Roll(h1, q[kLane + k + 1]);
+      h2 = Roll(h2, q[2 * kLane + k + 1]);
+      h3 = Roll(h3, q[3 * kLane + k + 1]);
+      m = std::min(m, std::min(std::min(h0, h1), std::min(h2, h3)));
+      if (m < kMatchBelow) [[unlikely]] {
+        hit = true;
+        break;
+      }
+    }
+    if (hit) {
+      size_t m = ScanWindowExact(q, h, h_io);
+      if (m != kWindow) return j + m;
+      h = *h_io;  // unreachable in practice: a hit is a real match
+      continue;
+    }
+    h = h3;
+  }
+  return j + ScanSingle(p + j, n - j, h_io);
 }
 
 }  // namespace
