@@ -8,7 +8,7 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config git
   librust-blake3-dev libssl-dev liblz4-dev libcurl4-openssl-dev libboost-dev
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev)
 test_pkgs=(googletest libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
-  b3sum lz4 nodejs npm curl python3)
+  b3sum lz4 nodejs npm curl python3 time)
 # Packages named in CASTOR_EXTRA_PKGS (space separated) are added too; the S3 test fixtures use it.
 
 want=("${build_pkgs[@]}")
