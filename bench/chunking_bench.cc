@@ -3,10 +3,18 @@
 //   - chunk + hash: whole-buffer chunking then hashing vs ScanBuffer (cache-blocked pipeline)
 //     with one and two threads;
 //   - keyed BLAKE3 on fixed 64 KiB pieces and SHA-256 (OpenSSL) for scale.
-// Inputs are deterministic: SplitMix64 bytes ("random") and bf16-like weights ("bf16").
+// Inputs are deterministic: SplitMix64 bytes ("random") and bf16-like weights ("bf16"), 256 MiB
+// generated in memory, or the files named by CASTOR_BENCH_RANDOM / CASTOR_BENCH_BF16.
+//
+// `chunking_bench generate random|bf16 BYTES PATH` writes those inputs to a file instead (used
+// by bench/compare.sh, so that every program compared reads the same bytes).
 #include <benchmark/benchmark.h>
 
 #include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <fstream>
+#include <string>
 
 #include "castor/base/splitmix64.h"
 #include "castor/chunking/chunker.h"
@@ -18,32 +26,56 @@
 namespace castor {
 namespace {
 
-constexpr size_t kInput = size_t{256} << 20;
+constexpr size_t kDefaultInput = size_t{256} << 20;
 
-// bf16 values of a normal distribution (sigma 0.02), like a model's weight tensor.
-Bytes Bf16Weights(size_t n, uint64_t seed) {
-  SplitMix64 rng(seed);
-  Bytes out(n);
-  for (size_t i = 0; i + 1 < n; i += 2) {
-    double u1 = (double(rng.Next() >> 11) + 1.0) / 9007199254740993.0;
-    double u2 = double(rng.Next() >> 11) / 9007199254740992.0;
-    float v = float(0.02 * std::sqrt(-2.0 * std::log(u1)) * std::cos(6.283185307179586 * u2));
+// bf16 weights: a sum of four uniform 16-bit values (close to a normal distribution) scaled to a
+// standard deviation of about 0.02, like a model's weight tensor, truncated to bf16, little-endian.
+// `state` continues across calls so that a file can be written piece by piece.
+void FillBf16(MutableByteSpan out, SplitMix64& rng) {
+  for (size_t i = 0; i + 1 < out.size(); i += 2) {
+    uint64_t r = rng.Next();
+    double sum = double(r & 0xFFFF) + double((r >> 16) & 0xFFFF) + double((r >> 32) & 0xFFFF) +
+                 double(r >> 48);
+    // Mean 4 * 32767.5, standard deviation 2 * 65536 / sqrt(12).
+    float v = float((sum - 131070.0) / 37837.2 * 0.02);
     uint32_t bits;
     std::memcpy(&bits, &v, 4);
     StoreLE16(&out[i], uint16_t(bits >> 16));
   }
+}
+
+Bytes Generate(int kind, size_t n) {
+  Bytes out(n);
+  SplitMix64 rng(kind == 0 ? 1 : 2);
+  if (kind == 0) {
+    rng.Fill(out);
+  } else {
+    FillBf16(out, rng);
+  }
   return out;
 }
 
+Bytes LoadOrGenerate(int kind) {
+  const char* path = std::getenv(kind == 0 ? "CASTOR_BENCH_RANDOM" : "CASTOR_BENCH_BF16");
+  if (!path || !*path) return Generate(kind, kDefaultInput);
+  std::ifstream in(path, std::ios::binary);
+  Bytes data((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+  if (data.empty()) {
+    std::fprintf(stderr, "cannot read %s\n", path);
+    std::exit(1);
+  }
+  return data;
+}
+
 const Bytes& Input(int kind) {
-  static const Bytes random = SplitMix64::Generate(kInput, 1);
-  static const Bytes bf16 = Bf16Weights(kInput, 2);
+  static const Bytes random = LoadOrGenerate(0);
+  static const Bytes bf16 = LoadOrGenerate(1);
   return kind == 0 ? random : bf16;
 }
 
 void SetLabel(benchmark::State& state, int kind) {
   state.SetLabel(kind == 0 ? "random" : "bf16");
-  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(kInput));
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(Input(kind).size()));
 }
 
 // Peer: the spec's pseudocode, one byte at a time, hashing every byte.
@@ -67,10 +99,32 @@ void BM_ChunkReferenceLoop(benchmark::State& state) {
 }
 BENCHMARK(BM_ChunkReferenceLoop)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
 
+// Peer: the plain scalar loop with xet-core's skip-ahead (8127 bytes not hashed per chunk).
+void BM_ChunkScalarSkip(benchmark::State& state) {
+  const Bytes& d = Input(int(state.range(0)));
+  for (auto _ : state) {
+    size_t chunks = 0, i = 0;
+    while (i < d.size()) {
+      size_t start = i, end = std::min(d.size(), i + kMaxChunkSize);
+      i = std::min(end, i + kMinChunkSize - 64 - 1);
+      uint64_t h = 0;
+      for (; i < end; ++i) {
+        h = (h << 1) + kGearTable[d[i]];
+        if ((h & kGearMask) == 0 && i + 1 - start >= kMinChunkSize) break;
+      }
+      i = i < end ? i + 1 : end;
+      ++chunks;
+    }
+    benchmark::DoNotOptimize(chunks);
+  }
+  SetLabel(state, int(state.range(0)));
+}
+BENCHMARK(BM_ChunkScalarSkip)->Arg(0)->Arg(1)->Unit(benchmark::kMillisecond);
+
 void BM_ChunkCastor(benchmark::State& state) {
   const Bytes& d = Input(int(state.range(0)));
   std::vector<size_t> ends;
-  ends.reserve(kInput / kMinChunkSize);
+  ends.reserve(d.size() / kMinChunkSize + 1);
   for (auto _ : state) {
     Chunker c;
     ends.clear();
@@ -138,4 +192,43 @@ BENCHMARK(BM_Sha256)->Unit(benchmark::kMillisecond);
 }  // namespace
 }  // namespace castor
 
-BENCHMARK_MAIN();
+// `generate random|bf16 BYTES PATH`: writes a deterministic input file with bounded memory.
+int GenerateFile(int argc, char** argv) {
+  if (argc != 5 || (std::string(argv[2]) != "random" && std::string(argv[2]) != "bf16")) {
+    std::fprintf(stderr, "usage: %s generate random|bf16 BYTES PATH\n", argv[0]);
+    return 2;
+  }
+  const bool random = std::string(argv[2]) == "random";
+  uint64_t left = std::strtoull(argv[3], nullptr, 10);
+  std::FILE* f = std::fopen(argv[4], "wb");
+  if (!f) {
+    std::perror(argv[4]);
+    return 1;
+  }
+  castor::SplitMix64 rng(random ? 1 : 2);
+  castor::Bytes buf(size_t{1} << 20);
+  while (left > 0) {
+    size_t n = size_t(std::min<uint64_t>(left, buf.size()));
+    castor::MutableByteSpan piece(buf.data(), n);
+    if (random) {
+      rng.Fill(piece);
+    } else {
+      castor::FillBf16(piece, rng);
+    }
+    if (std::fwrite(buf.data(), 1, n, f) != n) {
+      std::perror(argv[4]);
+      return 1;
+    }
+    left -= n;
+  }
+  return std::fclose(f) == 0 ? 0 : 1;
+}
+
+int main(int argc, char** argv) {
+  if (argc >= 2 && std::string(argv[1]) == "generate") return GenerateFile(argc, argv);
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
