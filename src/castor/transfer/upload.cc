@@ -1,0 +1,207 @@
+#include "castor/transfer/upload.h"
+
+#include <chrono>
+#include <condition_variable>
+#include <deque>
+#include <filesystem>
+#include <fstream>
+#include <mutex>
+#include <thread>
+
+#include "castor/format/shard/shard_reader.h"
+#include "castor/hash/blake3.h"
+#include "castor/transfer/file_scanner.h"
+
+namespace castor {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+uint64_t NowUnix() {
+  return uint64_t(std::chrono::duration_cast<std::chrono::seconds>(
+                      std::chrono::system_clock::now().time_since_epoch()).count());
+}
+
+// Per-endpoint folder of the shard cache: shards only mean something to the server they went to.
+std::string CacheDir(const std::string& root, const std::string& endpoint) {
+  if (root.empty()) return "";
+  return root + "/" + Blake3(AsBytes(endpoint)).ToRawHex().substr(0, 16);
+}
+
+// Uploads xorbs on worker threads from a bounded queue (memory: about parallelism + 1 xorbs).
+class XorbUploader {
+ public:
+  XorbUploader(client::CasClient& cas, int parallelism) : cas_(cas), limit_(parallelism + 1) {
+    for (int i = 0; i < parallelism; ++i) threads_.emplace_back([this] { Run(); });
+  }
+  ~XorbUploader() { Close(); }
+
+  // Blocks while the queue is full. Returns the first upload error, if any happened.
+  Status Push(SerializedXorb x) {
+    std::unique_lock lock(mu_);
+    space_.wait(lock, [&] { return queue_.size() < limit_ || !error_.ok(); });
+    if (!error_.ok()) return error_;
+    queue_.push_back(std::move(x));
+    ready_.notify_one();
+    return Status::OK();
+  }
+  // Waits for every queued xorb; returns the first error.
+  Status Close() {
+    {
+      std::lock_guard lock(mu_);
+      closed_ = true;
+      ready_.notify_all();
+    }
+    for (auto& t : threads_) t.join();
+    threads_.clear();
+    std::lock_guard lock(mu_);
+    return error_;
+  }
+  uint64_t uploaded = 0, present = 0, bytes = 0;
+
+ private:
+  void Run() {
+    for (;;) {
+      SerializedXorb x;
+      {
+        std::unique_lock lock(mu_);
+        ready_.wait(lock, [&] { return !queue_.empty() || closed_; });
+        if (queue_.empty()) return;
+        x = std::move(queue_.front());
+        queue_.pop_front();
+        space_.notify_one();
+        if (!error_.ok()) continue;
+      }
+      Status s = Upload(x);
+      std::lock_guard lock(mu_);
+      if (!s.ok() && error_.ok()) {
+        error_ = s;
+        space_.notify_all();
+      }
+    }
+  }
+  Status Upload(const SerializedXorb& x) {
+    CASTOR_ASSIGN_OR_RETURN(bool has, cas_.HasXorb(x.hash));
+    if (has) {
+      std::lock_guard lock(mu_);
+      present++;
+      return Status::OK();
+    }
+    CASTOR_ASSIGN_OR_RETURN(bool inserted, cas_.UploadXorb(x.hash, x.bytes));
+    std::lock_guard lock(mu_);
+    (inserted ? uploaded : present)++;
+    bytes += x.bytes.size();
+    return Status::OK();
+  }
+
+  client::CasClient& cas_;
+  size_t limit_;
+  std::mutex mu_;
+  std::condition_variable ready_, space_;
+  std::deque<SerializedXorb> queue_;
+  bool closed_ = false;
+  Status error_;
+  std::vector<std::thread> threads_;
+};
+
+void LoadShardCache(const std::string& dir, UploadBuilder& builder) {
+  std::error_code ec;
+  if (dir.empty() || !fs::is_directory(dir, ec)) return;
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
+    if (e.path().extension() != ".shard") continue;
+    std::ifstream in(e.path(), std::ios::binary);
+    Bytes bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto shard = ShardReader::Parse(bytes);
+    if (shard.ok()) builder.AddKnownShard(shard->xorbs(), HashKey::Zero());
+  }
+}
+
+Status SaveShard(const std::string& dir, ByteSpan shard) {
+  if (dir.empty()) return Status::OK();
+  std::error_code ec;
+  fs::create_directories(dir, ec);
+  if (ec) return IOError("shard cache " + dir + ": " + ec.message());
+  const std::string path = dir + "/" + Blake3(shard).ToRawHex() + ".shard";
+  const std::string tmp = path + ".tmp";
+  {
+    std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+    out.write(reinterpret_cast<const char*>(shard.data()), std::streamsize(shard.size()));
+    if (!out) return IOError("write " + tmp);
+  }
+  fs::rename(tmp, path, ec);
+  if (ec) return IOError("rename " + tmp + ": " + ec.message());
+  return Status::OK();
+}
+
+}  // namespace
+
+Result<UploadReport> UploadPaths(client::CasClient& cas, const std::vector<std::string>& paths,
+                                 const UploadOptions& options) {
+  const auto t0 = std::chrono::steady_clock::now();
+  UploadReport report;
+  UploadBuilder builder(options.xorb);
+  const std::string cache = CacheDir(options.shard_cache_dir, cas.endpoint());
+  LoadShardCache(cache, builder);
+
+  std::vector<std::string> files;
+  for (const auto& p : paths) {
+    for (auto& f : ListFilesToScan(p)) {
+      if (!f.status.ok()) return f.status;
+      files.push_back(f.path);
+    }
+  }
+
+  XorbUploader uploader(cas, std::max(1, options.parallelism));
+  const uint64_t now = NowUnix();
+  auto maybe_query = [&](const Hash& h) -> Status {
+    if (!options.global_dedup || builder.IsKnown(h)) return Status::OK();
+    report.dedup_queries++;
+    CASTOR_ASSIGN_OR_RETURN(std::optional<Bytes> answer, cas.QueryChunk(h));
+    if (!answer) return Status::OK();
+    auto shard = ShardReader::Parse(*answer);
+    // A malformed or expired answer only costs dedup, never correctness.
+    if (!shard.ok() || !shard->footer() || shard->footer()->key_expiry <= now) return Status::OK();
+    builder.AddKnownShard(shard->xorbs(), shard->footer()->chunk_hash_key);
+    if (builder.IsKnown(h)) report.dedup_hits++;
+    return Status::OK();
+  };
+
+  ScanOptions scan;
+  scan.keep_chunks = false;
+  scan.threads = options.scan_threads;
+  for (const std::string& path : files) {
+    builder.BeginFile();
+    bool first = true;
+    auto scanned = ScanFile(path, scan, [&](ByteSpan data, const ScannedChunk& c) -> Status {
+      if (first || IsGlobalDedupEligible(c.hash)) CASTOR_RETURN_IF_ERROR(maybe_query(c.hash));
+      first = false;
+      CASTOR_ASSIGN_OR_RETURN(std::optional<SerializedXorb> cut, builder.AddChunk(data, c.hash));
+      if (cut) CASTOR_RETURN_IF_ERROR(uploader.Push(std::move(*cut)));
+      return Status::OK();
+    });
+    if (!scanned.ok()) {
+      (void)uploader.Close();
+      return scanned.status();
+    }
+    CASTOR_RETURN_IF_ERROR(builder.EndFile(scanned->file_id, scanned->sha256));
+    report.files.push_back({path, scanned->file_id, scanned->size, scanned->sha256});
+  }
+  if (auto last = builder.Finish()) CASTOR_RETURN_IF_ERROR(uploader.Push(std::move(*last)));
+  CASTOR_RETURN_IF_ERROR(uploader.Close());
+  report.xorbs_uploaded = uploader.uploaded;
+  report.xorbs_already_present = uploader.present;
+  report.bytes_uploaded = uploader.bytes;
+
+  CASTOR_ASSIGN_OR_RETURN(Bytes shard, builder.BuildShard());
+  if (!builder.files().empty()) {
+    CASTOR_ASSIGN_OR_RETURN(report.shard_registered_new, cas.UploadShard(shard));
+    // The cache is an optimisation: failing to write it does not fail the push.
+    (void)SaveShard(cache, shard);
+  }
+  report.stats = builder.stats();
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - t0).count();
+  return report;
+}
+
+}  // namespace castor
