@@ -13,10 +13,10 @@
 namespace castor {
 namespace {
 
-constexpr size_t kBlock = 64;        // sampled bytes per step (a multiple of 4 keeps lanes aligned)
-constexpr size_t kMaxBlocks = 128;   // 8 KiB sample
-constexpr size_t kMaxLaneCount = kBlock * kMaxBlocks;  // bound on any histogram count
-constexpr size_t kSegments = 4;
+constexpr size_t kBlock = 64;          // smallest chunk worth predicting for
+constexpr size_t kSegments = 4;        // sampled pieces, one per quarter of the chunk
+constexpr size_t kSegmentBytes = 2048;  // per piece (a multiple of 4 keeps lanes aligned)
+constexpr size_t kMaxLaneCount = kSegments * kSegmentBytes;  // bound on any histogram count
 constexpr size_t kTrialPieces = 8;
 constexpr size_t kTrialPiece = 1024;  // bytes per piece in step 2 (a multiple of 4)
 
@@ -64,48 +64,50 @@ Gain LaneGain(const std::array<std::array<uint32_t, 256>, 4>& lanes, uint32_t pe
 }  // namespace
 
 SchemePredictor::SchemePredictor()
-    : lz4_state_((LZ4_sizeofState() + 7) / 8),
+    : lz4_state_((sizeof(LZ4_stream_t) + 7) / 8),
       grouped_(kTrialPiece),
-      out_(LZ4_compressBound(kTrialPiece)) {}
+      out_(LZ4_compressBound(kTrialPiece)) {
+  LZ4_initStream(lz4_state_.data(), sizeof(LZ4_stream_t));
+}
 
 SchemePrediction PredictScheme(ByteSpan chunk) { return SchemePredictor().Predict(chunk); }
 
 SchemePrediction SchemePredictor::Predict(ByteSpan chunk) {
-  size_t n = chunk.size();
-  size_t blocks = n / kBlock;
-  size_t stride = kBlock;
-  if (blocks > kMaxBlocks) {
-    stride = (n / kMaxBlocks) & ~size_t{kBlock - 1};
-    blocks = kMaxBlocks;
-  }
-  if (blocks == 0) return {};  // under 64 bytes: nothing worth grouping
+  const size_t n = chunk.size();
+  if (n < kBlock) return {};  // under 64 bytes: nothing worth grouping
   const auto& clogc = CLogC();
-  // Lane histograms per segment of the sample, so that numeric data filling only part of a chunk
-  // (a file boundary inside the chunk, a header before a tensor) is still seen.
-  const size_t segments = blocks >= kSegments * 8 ? kSegments : 1;
-  const size_t per_segment = blocks / segments;
+  // The sample: a contiguous piece centred in each quarter of the chunk (sequential reads, which
+  // the prefetcher follows), or the start of a small chunk. Lane histograms are kept per piece so
+  // that numeric data filling only part of a chunk (a file boundary inside the chunk, a header
+  // before a tensor) is still seen.
+  const size_t segments = n >= 2 * kSegments * kSegmentBytes ? kSegments : 1;
+  const size_t piece = segments == 1 ? std::min(n, kSegments * kSegmentBytes) & ~size_t{3}
+                                     : kSegmentBytes;
   std::array<std::array<uint32_t, 256>, 4> total{};
   double best_segment_gain = -1.0;
+  double worst_segment_gain = -1.0;
   for (size_t s = 0; s < segments; ++s) {
+    const size_t offset =
+        segments == 1 ? 0 : ((2 * s + 1) * n / (2 * segments) - piece / 2) & ~size_t{3};
+    const uint8_t* q = chunk.data() + offset;
     std::array<std::array<uint32_t, 256>, 4> lanes{};
-    for (size_t b = s * per_segment; b < (s + 1) * per_segment; ++b) {
-      const uint8_t* q = chunk.data() + b * stride;
-      for (size_t i = 0; i < kBlock; i += 4) {
-        ++lanes[0][q[i]];
-        ++lanes[1][q[i + 1]];
-        ++lanes[2][q[i + 2]];
-        ++lanes[3][q[i + 3]];
-      }
+    for (size_t i = 0; i < piece; i += 4) {
+      ++lanes[0][q[i]];
+      ++lanes[1][q[i + 1]];
+      ++lanes[2][q[i + 2]];
+      ++lanes[3][q[i + 3]];
     }
     for (size_t k = 0; k < 4; ++k) {
       for (size_t v = 0; v < 256; ++v) total[k][v] += lanes[k][v];
     }
     if (segments > 1) {
-      Gain g = LaneGain(lanes, uint32_t(per_segment * kBlock / 4), clogc);
+      Gain g = LaneGain(lanes, uint32_t(piece / 4), clogc);
       best_segment_gain = std::max(best_segment_gain, g.pooled - g.lanes);
+      worst_segment_gain =
+          s == 0 ? g.pooled - g.lanes : std::min(worst_segment_gain, g.pooled - g.lanes);
     }
   }
-  Gain g = LaneGain(total, uint32_t(segments * per_segment * kBlock / 4), clogc);
+  Gain g = LaneGain(total, uint32_t(segments * piece / 4), clogc);
   SchemePrediction out;
   out.pooled_entropy = g.pooled;
   out.lane_entropy = g.lanes;
@@ -115,22 +117,34 @@ SchemePrediction SchemePredictor::Predict(ByteSpan chunk) {
       best_segment_gain <= kBg4SegmentGainThreshold) {
     return out;
   }
+  // Every quarter looks numeric (or a small chunk does): grouping pays throughout, no need to try.
+  if (segments == 1 || worst_segment_gain > kBg4SegmentGainThreshold) {
+    out.scheme = CompressionScheme::kBg4Lz4;
+    return out;
+  }
   // Step 2: small trial compressions of pieces centred in each eighth of the chunk.
   out.trial = true;
   const size_t pieces = n >= 2 * kTrialPieces * kTrialPiece ? kTrialPieces : 1;
-  const size_t piece = pieces == 1 ? std::min(n, kTrialPiece) : kTrialPiece;
+  const size_t trial = pieces == 1 ? std::min(n, kTrialPiece) : kTrialPiece;
   const int cap = int(out_.size());
   for (size_t k = 0; k < pieces; ++k) {
     const size_t offset =
-        pieces == 1 ? 0 : ((2 * k + 1) * n / (2 * pieces) - piece / 2) & ~size_t{3};
-    ByteSpan src = chunk.subspan(offset, piece);
+        pieces == 1 ? 0 : ((2 * k + 1) * n / (2 * pieces) - trial / 2) & ~size_t{3};
+    ByteSpan src = chunk.subspan(offset, trial);
     Bg4Split(src, grouped_.data());
-    int plain = LZ4_compress_fast_extState(lz4_state_.data(), reinterpret_cast<const char*>(src.data()),
-                                           reinterpret_cast<char*>(out_.data()), int(piece), cap, 1);
-    int grouped = LZ4_compress_fast_extState(lz4_state_.data(), reinterpret_cast<const char*>(grouped_.data()),
-                                             reinterpret_cast<char*>(out_.data()), int(piece), cap, 1);
-    out.trial_plain += uint32_t(plain > 0 ? plain : piece);
-    out.trial_grouped += uint32_t(grouped > 0 ? grouped : piece);
+    // A stream reset between pieces is cheap, unlike LZ4_compress_fast_extState's full
+    // re-initialisation of the 16 KiB state, which would cost more than the trials themselves.
+    auto* stream = reinterpret_cast<LZ4_stream_t*>(lz4_state_.data());
+    LZ4_resetStream_fast(stream);
+    int plain = LZ4_compress_fast_continue(stream, reinterpret_cast<const char*>(src.data()),
+                                           reinterpret_cast<char*>(out_.data()), int(trial), cap,
+                                           1);
+    LZ4_resetStream_fast(stream);
+    int grouped = LZ4_compress_fast_continue(stream, reinterpret_cast<const char*>(grouped_.data()),
+                                             reinterpret_cast<char*>(out_.data()), int(trial), cap,
+                                             1);
+    out.trial_plain += uint32_t(plain > 0 ? plain : trial);
+    out.trial_grouped += uint32_t(grouped > 0 ? grouped : trial);
   }
   if (out.trial_grouped < out.trial_plain) out.scheme = CompressionScheme::kBg4Lz4;
   return out;

@@ -35,6 +35,8 @@ Result<std::optional<SerializedXorb>> XorbBuilder::Add(ByteSpan chunk, const Has
     }
   }
   if (current_.bytes.capacity() == 0) {
+    current_.bytes = std::move(spare_);
+    spare_ = Bytes();
     // Reserve the whole xorb once: only pages actually written get touched.
     current_.bytes.reserve(options_.max_bytes + Lz4FrameEncoder::Bound(kXorbMaxChunkBytes) +
                            kChunkHeaderSize);

@@ -56,6 +56,13 @@ class XorbBuilder {
   // Finishes the current xorb; nullopt when it has no chunk (empty xorbs are never produced).
   std::optional<SerializedXorb> Finish();
 
+  // Hands back the bytes of a xorb the caller is done with (uploaded, written), so that the next
+  // xorb reuses that memory instead of faulting in fresh pages. One buffer is kept.
+  void Recycle(Bytes buffer) {
+    buffer.clear();
+    spare_ = std::move(buffer);
+  }
+
   size_t num_chunks() const { return current_.chunks.size(); }
   size_t serialized_bytes() const { return current_.bytes.size(); }
 
@@ -63,6 +70,7 @@ class XorbBuilder {
   XorbBuilderOptions options_;
   ChunkEncoder encoder_;
   SerializedXorb current_;
+  Bytes spare_;
 };
 
 }  // namespace castor
