@@ -17,6 +17,7 @@
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <condition_variable>
+#include <cstdio>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -110,7 +111,10 @@ class Session : public std::enable_shared_from_this<Session> {
   // Posted by Shutdown(): closes the connection unless a request is being served.
   void StopIfIdle() {
     asio::post(stream_.get_executor(), [self = shared_from_this()] {
-      if (self->idle_) self->stream_.socket().cancel();
+      // The error_code overload: the socket may already be closed (by a timeout), and the
+      // throwing one would then escape into the event loop.
+      beast::error_code ec;
+      if (self->idle_) self->stream_.socket().cancel(ec);
     });
   }
   void ForceClose() {
@@ -401,7 +405,20 @@ Status HttpServer::Impl::Start() {
   work_.emplace(ioc_.get_executor());
   Accept();
   int n = opt_.threads > 0 ? opt_.threads : int(std::max(1u, std::thread::hardware_concurrency()));
-  for (int i = 0; i < n; ++i) threads_.emplace_back([this] { ioc_.run(); });
+  for (int i = 0; i < n; ++i) {
+    threads_.emplace_back([this] {
+      // Handlers use error codes throughout; should a library call still throw, the exception
+      // leaves run() and this thread goes back to serving rather than taking the process down.
+      while (true) {
+        try {
+          ioc_.run();
+          return;
+        } catch (const std::exception& e) {
+          std::fprintf(stderr, "castor: http server: unexpected exception: %s\n", e.what());
+        }
+      }
+    });
+  }
   return Status::OK();
 }
 
