@@ -177,11 +177,19 @@ class S3Store final : public ObjectStore {
       }
       if (!etag.empty()) call.headers.emplace_back("If-Match", "\"" + etag + "\"");
       uint64_t got = 0;
+      bool sink_failed = false;  // the caller's error ends the read: never retried
       http::BodySink counting = [&](ByteSpan b) -> Status {
-        if (left != UINT64_MAX && got + b.size() > left)
+        if (left != UINT64_MAX && got + b.size() > left) {
+          sink_failed = true;
           return IOError("s3 " + op + " " + std::string(key) + ": server sent more than the range");
+        }
+        Status st = sink(b);
+        if (!st.ok()) {
+          sink_failed = true;
+          return st;
+        }
         got += b.size();
-        return sink(b);
+        return st;
       };
       Result<http::Response> r = c_->SendOnce(call, &counting);
       bool last = attempt >= c_->options().max_retries;
@@ -207,8 +215,7 @@ class S3Store final : public ObjectStore {
         }
       } else {
         delivered += got;
-        // An error from the caller's sink ends the read; transport errors are retried.
-        if (last || !S3Client::Retryable(r.status())) return r.status();
+        if (sink_failed || last || !S3Client::Retryable(r.status())) return r.status();
       }
       c_->Backoff(attempt);
     }
