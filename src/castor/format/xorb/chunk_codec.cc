@@ -17,15 +17,25 @@ Result<size_t> ChunkEncoder::CompressWith(CompressionScheme s, ByteSpan chunk, u
   return lz4_.Compress(grouped_, dst, cap);
 }
 
+size_t ChunkEncoder::MaxRecordSize(size_t chunk_size) {
+  return kChunkHeaderSize + std::max(chunk_size, Lz4FrameEncoder::Bound(chunk_size));
+}
+
 Result<ChunkHeader> ChunkEncoder::Append(ByteSpan chunk, Bytes* out) {
+  const size_t base = out->size();
+  out->resize(base + MaxRecordSize(chunk.size()));
+  Result<ChunkHeader> h = Encode(chunk, out->data() + base);
+  out->resize(h.ok() ? base + kChunkHeaderSize + h->compressed_size : base);
+  return h;
+}
+
+Result<ChunkHeader> ChunkEncoder::Encode(ByteSpan chunk, uint8_t* dst) {
   const size_t n = chunk.size();
   if (n == 0 || n > kXorbMaxChunkBytes) {
     return InvalidArgument("chunk of " + std::to_string(n) + " bytes: must be 1..131072");
   }
-  const size_t base = out->size();
   const size_t bound = Lz4FrameEncoder::Bound(n);
-  out->resize(base + kChunkHeaderSize + std::max(n, bound));
-  uint8_t* payload = out->data() + base + kChunkHeaderSize;
+  uint8_t* payload = dst + kChunkHeaderSize;
 
   ChunkHeader h;
   h.uncompressed_size = uint32_t(n);
@@ -65,8 +75,7 @@ Result<ChunkHeader> ChunkEncoder::Append(ByteSpan chunk, Bytes* out) {
   }
   if (h.scheme == CompressionScheme::kNone) std::memcpy(payload, chunk.data(), n);
   h.compressed_size = uint32_t(len);
-  EncodeChunkHeader(h, out->data() + base);
-  out->resize(base + kChunkHeaderSize + len);
+  EncodeChunkHeader(h, dst);
   return h;
 }
 

@@ -32,6 +32,11 @@ class ChunkEncoder {
   // header. InvalidArgument unless 1 <= chunk.size() <= 131072.
   Result<ChunkHeader> Append(ByteSpan chunk, Bytes* out);
 
+  // Writes the chunk record at `dst`, which must have room for MaxRecordSize(chunk.size())
+  // bytes; the record's length is 8 + the returned header's compressed_size.
+  Result<ChunkHeader> Encode(ByteSpan chunk, uint8_t* dst);
+  static size_t MaxRecordSize(size_t chunk_size);
+
   CompressionPolicy policy() const { return policy_; }
 
  private:

@@ -18,7 +18,7 @@ XorbBuilder::XorbBuilder(XorbBuilderOptions options)
 bool XorbBuilder::Fits(size_t size) const {
   return current_.chunks.size() + 1 <= options_.max_chunks &&
          current_.uncompressed_bytes + size <= options_.max_bytes &&
-         current_.bytes.size() + kChunkHeaderSize + size <= options_.max_bytes;
+         used_ + kChunkHeaderSize + size <= options_.max_bytes;
 }
 
 Result<std::optional<SerializedXorb>> XorbBuilder::Add(ByteSpan chunk, const Hash& chunk_hash) {
@@ -34,18 +34,20 @@ Result<std::optional<SerializedXorb>> XorbBuilder::Add(ByteSpan chunk, const Has
                              " bytes exceeds the xorb limits on its own");
     }
   }
-  if (current_.bytes.capacity() == 0) {
+  if (current_.chunks.empty() && current_.bytes.empty()) {
     current_.bytes = std::move(spare_);
     spare_ = Bytes();
     // Reserve the whole xorb once: only pages actually written get touched.
-    current_.bytes.reserve(options_.max_bytes + Lz4FrameEncoder::Bound(kXorbMaxChunkBytes) +
-                           kChunkHeaderSize);
+    current_.bytes.reserve(options_.max_bytes + ChunkEncoder::MaxRecordSize(kXorbMaxChunkBytes));
   }
+  const size_t need = used_ + ChunkEncoder::MaxRecordSize(chunk.size());
+  if (current_.bytes.size() < need) current_.bytes.resize(need);
   BuiltChunk c;
   c.hash = chunk_hash;
   c.uncompressed_size = uint32_t(chunk.size());
-  c.physical_offset = uint32_t(current_.bytes.size());
-  CASTOR_ASSIGN_OR_RETURN(ChunkHeader h, encoder_.Append(chunk, &current_.bytes));
+  c.physical_offset = uint32_t(used_);
+  CASTOR_ASSIGN_OR_RETURN(ChunkHeader h, encoder_.Encode(chunk, current_.bytes.data() + used_));
+  used_ += kChunkHeaderSize + h.compressed_size;
   c.scheme = h.scheme;
   current_.chunks.push_back(c);
   current_.uncompressed_bytes += chunk.size();
@@ -55,7 +57,9 @@ Result<std::optional<SerializedXorb>> XorbBuilder::Add(ByteSpan chunk, const Has
 std::optional<SerializedXorb> XorbBuilder::Finish() {
   if (current_.chunks.empty()) return std::nullopt;
   SerializedXorb out = std::move(current_);
+  out.bytes.resize(used_);
   current_ = SerializedXorb{};
+  used_ = 0;
   out.hash = XorbHash(out.HashesAndSizes());
   return out;
 }

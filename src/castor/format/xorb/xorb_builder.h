@@ -58,18 +58,18 @@ class XorbBuilder {
 
   // Hands back the bytes of a xorb the caller is done with (uploaded, written), so that the next
   // xorb reuses that memory instead of faulting in fresh pages. One buffer is kept.
-  void Recycle(Bytes buffer) {
-    buffer.clear();
-    spare_ = std::move(buffer);
-  }
+  void Recycle(Bytes buffer) { spare_ = std::move(buffer); }
 
   size_t num_chunks() const { return current_.chunks.size(); }
-  size_t serialized_bytes() const { return current_.bytes.size(); }
+  size_t serialized_bytes() const { return used_; }
 
  private:
   XorbBuilderOptions options_;
   ChunkEncoder encoder_;
   SerializedXorb current_;
+  // current_.bytes is kept at least as large as needed, without shrinking, so that a recycled
+  // buffer is rewritten without being zero-filled again; used_ is the xorb's real length.
+  size_t used_ = 0;
   Bytes spare_;
 };
 
