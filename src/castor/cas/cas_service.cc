@@ -213,11 +213,11 @@ Result<FileRecord> CasService::GetFile(const Hash& file_id) {
 Result<ReconstructionPlan> CasService::PlanReconstruction(
     const Hash& file_id, std::optional<protocol::ByteRange> range) {
   CASTOR_ASSIGN_OR_RETURN(FileRecord record, GetFile(file_id));
-  return Plan(record, range);
+  return PlanReconstruction(record, range);
 }
 
-Result<ReconstructionPlan> CasService::Plan(const FileRecord& record,
-                                            std::optional<protocol::ByteRange> range) {
+Result<ReconstructionPlan> CasService::PlanReconstruction(const FileRecord& record,
+                                                          std::optional<protocol::ByteRange> range) {
   ReconstructionPlan plan;
   plan.file_size = record.size();
   uint64_t start = range ? range->start : 0;

@@ -84,15 +84,16 @@ class CasService {
   Result<ReconstructionPlan> PlanReconstruction(const Hash& file_id,
                                                 std::optional<protocol::ByteRange> range);
 
+  // The same for a record already read with GetFile.
+  Result<ReconstructionPlan> PlanReconstruction(const FileRecord& record,
+                                                std::optional<protocol::ByteRange> range);
+
   // The keyed shard answering a global dedup query for `chunk_hash`, or NotFound.
   Result<Bytes> GlobalDedupShard(const Hash& chunk_hash, uint64_t now_unix);
 
   XorbIndex& xorbs() { return xorbs_; }
 
  private:
-  Result<ReconstructionPlan> Plan(const FileRecord& record,
-                                  std::optional<protocol::ByteRange> range);
-
   ObjectStore* store_;
   CasOptions options_;
   XorbIndex xorbs_;
