@@ -43,32 +43,38 @@ inline size_t ScanSingle(const uint8_t* p, size_t n, uint64_t* h_io) {
 // sequential scan there, because older bytes have been shifted out of the 64-bit word; this
 // breaks the one-cycle-per-byte dependency of a single chain.
 
-// Scans one window exactly. h0 is the sequential hash before the window. Returns the index in the
-// window of the first matching byte in stream order (every match of chain 0 precedes every match
-// of chain 1, and so on), with *h_out the hash there; or kWindow with *h_out the hash after the
-// window.
+// Scans one window exactly from step k0 (position k0 of each chain's stretch), given that no
+// chain matches before it. h_before is the sequential hash before the window. The chains are
+// re-derived at step k0 from the 64 bytes before it. Returns the index in the window of the
+// first matching byte in stream order (every match of chain 0 precedes every match of chain 1,
+// and so on), with *h_out the hash there; or kWindow with *h_out the hash after the window.
 constexpr size_t kWindow = 4 * kLane;
 
-size_t ScanWindowExact(const uint8_t* q, uint64_t h0, uint64_t* h_out) {
-  uint64_t h1 = 0, h2 = 0, h3 = 0;
-  for (size_t k = kLane - 64; k < kLane; ++k) {
-    h1 = Roll(h1, q[k]);
-    h2 = Roll(h2, q[kLane + k]);
-    h3 = Roll(h3, q[2 * kLane + k]);
+size_t ScanWindowExact(const uint8_t* q, uint64_t h_before, size_t k0, uint64_t* h_out) {
+  uint64_t h[4] = {h_before, 0, 0, 0};
+  if (k0 >= 64) {
+    h[0] = 0;
+    for (size_t k = k0 - 64; k < k0; ++k) h[0] = Roll(h[0], q[k]);
+  } else {
+    for (size_t k = 0; k < k0; ++k) h[0] = Roll(h[0], q[k]);
+  }
+  for (int lane = 1; lane < 4; ++lane) {
+    const uint8_t* r = q + lane * kLane + k0 - 64;
+    for (size_t k = 0; k < 64; ++k) h[lane] = Roll(h[lane], r[k]);
   }
   size_t first[4] = {kLane, kLane, kLane, kLane};
-  for (size_t k = 0; k < kLane; ++k) {
-    h0 = Roll(h0, q[k]);
-    h1 = Roll(h1, q[kLane + k]);
-    h2 = Roll(h2, q[2 * kLane + k]);
-    h3 = Roll(h3, q[3 * kLane + k]);
-    if (h0 < kMatchBelow) {
-      *h_out = h0;
+  for (size_t k = k0; k < kLane; ++k) {
+    h[0] = Roll(h[0], q[k]);
+    h[1] = Roll(h[1], q[kLane + k]);
+    h[2] = Roll(h[2], q[2 * kLane + k]);
+    h[3] = Roll(h[3], q[3 * kLane + k]);
+    if (h[0] < kMatchBelow) {
+      *h_out = h[0];
       return k;
     }
-    if (h1 < kMatchBelow && first[1] == kLane) first[1] = k;
-    if (h2 < kMatchBelow && first[2] == kLane) first[2] = k;
-    if (h3 < kMatchBelow && first[3] == kLane) first[3] = k;
+    if (h[1] < kMatchBelow && first[1] == kLane) first[1] = k;
+    if (h[2] < kMatchBelow && first[2] == kLane) first[2] = k;
+    if (h[3] < kMatchBelow && first[3] == kLane) first[3] = k;
   }
   for (int lane = 1; lane < 4; ++lane) {
     if (first[lane] != kLane) {
@@ -76,7 +82,7 @@ size_t ScanWindowExact(const uint8_t* q, uint64_t h0, uint64_t* h_out) {
       return lane * kLane + first[lane];
     }
   }
-  *h_out = h3;
+  *h_out = h[3];
   return kWindow;
 }
 
@@ -84,8 +90,8 @@ size_t ScanWindowExact(const uint8_t* q, uint64_t h0, uint64_t* h_out) {
 // matches, or n if none does; *h_io is left at the hash after the returned byte (or after all n
 // bytes). Testing each hash as it is computed costs about as much as computing it, so the fast
 // loop only tracks the minimum hash over two steps of the four chains (a match is a hash below
-// 2^48), and a window where that minimum ever falls below 2^48 (one in eight, on random data,
-// the one holding the boundary) is rescanned exactly.
+// 2^48); when it falls below 2^48 (once per chunk, near the boundary), the rest of that window is
+// rescanned exactly from those two steps on.
 size_t FindMatch(const uint8_t* p, size_t n, uint64_t* h_io) {
   uint64_t h = *h_io;
   size_t j = 0;
@@ -97,7 +103,7 @@ size_t FindMatch(const uint8_t* p, size_t n, uint64_t* h_io) {
       h2 = Roll(h2, q[kLane + k]);
       h3 = Roll(h3, q[2 * kLane + k]);
     }
-    bool hit = false;
+    size_t hit = kLane;
     for (size_t k = 0; k < kLane; k += 2) {
       h0 = Roll(h0, q[k]);
       h1 = Roll(h1, q[kLane + k]);
@@ -110,12 +116,12 @@ size_t FindMatch(const uint8_t* p, size_t n, uint64_t* h_io) {
       h3 = Roll(h3, q[3 * kLane + k + 1]);
       m = std::min(m, std::min(std::min(h0, h1), std::min(h2, h3)));
       if (m < kMatchBelow) [[unlikely]] {
-        hit = true;
+        hit = k;
         break;
       }
     }
-    if (hit) {
-      size_t m = ScanWindowExact(q, h, h_io);
+    if (hit != kLane) {
+      size_t m = ScanWindowExact(q, h, hit, h_io);
       if (m != kWindow) return j + m;
       h = *h_io;  // unreachable in practice: a hit is a real match
       continue;
