@@ -20,7 +20,7 @@ inline uint64_t Roll(uint64_t h, uint8_t b) { return (h << 1) + kGearTable[b]; }
 
 // Bytes per chain in the four-chain scan: long enough that the 64-byte warm-up of each chain
 // is cheap, short enough that the work wasted past a match (in the later chains) stays small.
-constexpr size_t kLane = 2048;
+constexpr size_t kLane = 4096;
 static_assert(kLane % 2 == 0 && kLane >= 64);
 
 // Continues the single chain from *h over p[0..n); returns the index of the first byte after
