@@ -99,11 +99,11 @@ Status ChunkDecoder::Decode(const ChunkHeader& header, ByteSpan payload, Mutable
       return Status::OK();
     case CompressionScheme::kLz4:
       return lz4_.Decompress(payload, out);
-    case CompressionScheme::kBg4Lz4:
-      scratch_.resize(out.size());
-      CASTOR_RETURN_IF_ERROR(lz4_.Decompress(payload, scratch_));
-      Bg4Join(scratch_, out.data());
+    case CompressionScheme::kBg4Lz4: {
+      CASTOR_ASSIGN_OR_RETURN(ByteSpan grouped, lz4_.DecompressToBuffer(payload, out.size()));
+      Bg4Join(grouped, out.data());
       return Status::OK();
+    }
   }
   return Corruption("unknown compression scheme " + std::to_string(int(header.scheme)));
 }

@@ -62,7 +62,6 @@ class ChunkDecoder {
 
  private:
   Lz4FrameDecoder lz4_;
-  Bytes scratch_;  // LZ4 output before BG4 regrouping
   Bytes view_;
 };
 

@@ -2,6 +2,7 @@
 
 #include <lz4frame.h>
 
+#include <algorithm>
 #include <new>
 #include <string>
 
@@ -60,7 +61,36 @@ Lz4FrameDecoder::~Lz4FrameDecoder() {
   LZ4F_freeDecompressionContext(static_cast<LZ4F_dctx*>(dctx_));
 }
 
+namespace {
+
+// The block size a frame declares (its BD byte), or 0 if the bytes are not a frame header.
+size_t DeclaredBlockSize(ByteSpan frame) {
+  if (frame.size() < 6 || LoadLE32(frame.data()) != 0x184D2204u) return 0;
+  switch ((frame[5] >> 4) & 7) {
+    case 4: return size_t{64} << 10;
+    case 5: return size_t{256} << 10;
+    case 6: return size_t{1} << 20;
+    case 7: return size_t{4} << 20;
+  }
+  return 0;
+}
+
+}  // namespace
+
 Status Lz4FrameDecoder::Decompress(ByteSpan frame, MutableByteSpan out) {
+  return Run(frame, out, out.size());
+}
+
+Result<ByteSpan> Lz4FrameDecoder::DecompressToBuffer(ByteSpan frame, size_t expected_size) {
+  // liblz4 decodes a block in place only when the destination has room for a whole block of
+  // the declared size; give it that room (a frame cannot make it write past it).
+  size_t room = std::max(expected_size, DeclaredBlockSize(frame));
+  if (buffer_.size() < room) buffer_.resize(room);
+  CASTOR_RETURN_IF_ERROR(Run(frame, MutableByteSpan(buffer_.data(), room), expected_size));
+  return ByteSpan(buffer_.data(), expected_size);
+}
+
+Status Lz4FrameDecoder::Run(ByteSpan frame, MutableByteSpan out, size_t expected_size) {
   auto* d = static_cast<LZ4F_dctx*>(dctx_);
   LZ4F_resetDecompressionContext(d);
   LZ4F_decompressOptions_t opts{};
@@ -82,9 +112,9 @@ Status Lz4FrameDecoder::Decompress(ByteSpan frame, MutableByteSpan out) {
     if (in_pos == frame.size()) {
       return Corruption("lz4 frame: truncated after " + std::to_string(frame.size()) + " bytes");
     }
-    if (in_len == 0 && out_len == 0) {
-      // liblz4 has decoded bytes it cannot place: the frame is longer than the chunk.
-      return Corruption("lz4 frame decodes to more than " + std::to_string(out.size()) +
+    if (out_pos > expected_size || (in_len == 0 && out_len == 0)) {
+      // More output than the chunk holds (or liblz4 has decoded bytes it cannot place).
+      return Corruption("lz4 frame decodes to more than " + std::to_string(expected_size) +
                         " bytes");
     }
   }
@@ -92,9 +122,9 @@ Status Lz4FrameDecoder::Decompress(ByteSpan frame, MutableByteSpan out) {
     return Corruption("lz4 frame: " + std::to_string(frame.size() - in_pos) +
                       " trailing bytes after the frame");
   }
-  if (out_pos != out.size()) {
+  if (out_pos != expected_size) {
     return Corruption("lz4 frame decodes to " + std::to_string(out_pos) + " bytes, expected " +
-                      std::to_string(out.size()));
+                      std::to_string(expected_size));
   }
   return Status::OK();
 }

@@ -43,8 +43,16 @@ class Lz4FrameDecoder {
   // Corruption naming the problem. `out` may hold garbage on error.
   Status Decompress(ByteSpan frame, MutableByteSpan out);
 
+  // Same checks, decoding into an internal buffer; the span stays valid until the next call.
+  // Faster when the frame's blocks may be larger than the output (liblz4 then decodes straight
+  // into the buffer instead of staging each block and copying it).
+  Result<ByteSpan> DecompressToBuffer(ByteSpan frame, size_t expected_size);
+
  private:
+  Status Run(ByteSpan frame, MutableByteSpan dst, size_t expected_size);
+
   void* dctx_;  // LZ4F_dctx*
+  Bytes buffer_;
 };
 
 }  // namespace castor
