@@ -128,6 +128,7 @@ size_t FindMatch(const uint8_t* p, size_t n, uint64_t* h_io) {
     }
     h = h3;
   }
+  *h_io = h;
   return j + ScanSingle(p + j, n - j, h_io);
 }
 

@@ -213,6 +213,30 @@ TEST(Chunker, FastPathEqualsReferenceOnRandomInputs) {
   }
 }
 
+// A 64-byte string whose gear hash matches the mask, planted at every offset (step 61, so that
+// any 64-byte stretch gets one) of a periodic background that never matches on its own. Catches
+// a fast path that carries a wrong hash across its internal blocks: that only shows when a match
+// falls in the few bytes after a block and the background is not constant.
+TEST(Chunker, PlantedMatchAtEveryOffset) {
+  const Bytes pattern = {3, 141, 59};
+  Bytes background(kMaxChunkSize + 200);
+  for (size_t k = 0; k < background.size(); ++k) background[k] = pattern[k % 3];
+  ASSERT_EQ(ReferenceLengths(background), (std::vector<uint32_t>{131072, 200}));
+
+  Bytes needle(64);
+  SplitMix64 rng(2024);
+  for (uint64_t h = ~uint64_t{0}; (h & kGearMask) != 0;) {
+    rng.Fill(needle);
+    h = 0;
+    for (uint8_t b : needle) h = (h << 1) + kGearTable[b];
+  }
+  for (size_t end = kMinChunkSize - 64; end < kMaxChunkSize + 64; end += 61) {
+    Bytes data(background.begin(), background.begin() + end + 100);
+    std::copy(needle.begin(), needle.end(), data.begin() + (end - 64));
+    ASSERT_EQ(ChunkLengths(data)[0], ReferenceLengths(data)[0]) << "needle ends at " << end;
+  }
+}
+
 TEST(Chunker, AnySplitGivesIdenticalChunks) {
   std::mt19937_64 rng(99);
   Bytes data = SplitMix64::Generate(2 << 20, 5);
