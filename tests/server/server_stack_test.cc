@@ -11,6 +11,7 @@
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <sstream>
+#include <thread>
 
 #include "castor/protocol/cas_messages.h"
 #include "castor/protocol/multipart.h"
@@ -270,16 +271,25 @@ TEST_F(ServerStack, MetricsAuditAndLogsRecordWithoutSecrets) {
   ASSERT_EQ(Call("GET", "/v1/xorbs/default/aa", kReadSecret).status, 200);
   ASSERT_EQ(Call("GET", "/no/such/route", std::nullopt).status, 404);
 
-  CurlResult m = Call("GET", "/metrics", std::nullopt);
-  ASSERT_EQ(m.status, 200);
   std::vector<testing::PromSample> samples;
-  ASSERT_EQ(testing::CheckPrometheusText(m.body, &samples), "") << m.body;
   auto value = [&](const std::string& name, std::map<std::string, std::string> labels) {
     for (const auto& s : samples) {
       if (s.name == name && s.labels == labels) return s.value;
     }
     return -1.0;
   };
+  // An exchange is counted just after its response is written, so the last one may race this
+  // scrape: scrape until it shows up.
+  for (int attempt = 0; attempt < 100; ++attempt) {
+    CurlResult m = Call("GET", "/metrics", std::nullopt);
+    ASSERT_EQ(m.status, 200);
+    ASSERT_EQ(testing::CheckPrometheusText(m.body, &samples), "") << m.body;
+    if (value("castor_http_requests_total",
+              {{"route", "unmatched"}, {"method", "GET"}, {"status", "404"}}) == 1) {
+      break;
+    }
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
   EXPECT_EQ(value("castor_http_requests_total",
                   {{"route", "xorb_upload"}, {"method", "POST"}, {"status", "200"}}), 2);
   EXPECT_EQ(value("castor_http_requests_total",

@@ -18,6 +18,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <condition_variable>
 #include <cstdio>
+#include <ctime>
 #include <future>
 #include <limits>
 #include <mutex>
@@ -46,6 +47,28 @@ void AppendHeaderField(std::string& out, std::string_view name, std::string_view
   out += ": ";
   put(value);
   out += "\r\n";
+}
+
+// The IMF-fixdate for the Date header (RFC 9110 §6.6.1), formatted at most once a second per
+// thread.
+std::string HttpDate() {
+  thread_local time_t cached_second = 0;
+  thread_local std::string cached;
+  time_t now = time(nullptr);
+  if (now != cached_second) {
+    static const char* const kDays[] = {"Sun", "Mon", "Tue", "Wed", "Thu", "Fri", "Sat"};
+    static const char* const kMonths[] = {"Jan", "Feb", "Mar", "Apr", "May", "Jun",
+                                          "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"};
+    tm utc{};
+    gmtime_r(&now, &utc);
+    char buf[64];
+    std::snprintf(buf, sizeof(buf), "%s, %02d %s %04d %02d:%02d:%02d GMT", kDays[utc.tm_wday % 7],
+                  utc.tm_mday, kMonths[utc.tm_mon % 12], utc.tm_year + 1900, utc.tm_hour,
+                  utc.tm_min, utc.tm_sec);
+    cached = buf;
+    cached_second = now;
+  }
+  return cached;
 }
 
 }  // namespace
@@ -301,10 +324,15 @@ class Session : public std::enable_shared_from_this<Session> {
     const uint64_t length = streamed ? res_.content_length : res_.body.size();
     head_bytes_ = "HTTP/1.1 " + std::to_string(res_.status) + " " +
                   std::string(http::obsolete_reason(static_cast<http::status>(res_.status))) +
-                  "\r\nServer: castor\r\nContent-Length: " + std::to_string(length) + "\r\n";
+                  "\r\nServer: castor\r\nDate: " + HttpDate() +
+                  "\r\nContent-Length: " + std::to_string(length) + "\r\n";
     if (close_after_) head_bytes_ += "Connection: close\r\n";
     for (const auto& [n, v] : res_.headers.fields()) {
-      if (EqualsIgnoreCase(n, "Content-Length") || EqualsIgnoreCase(n, "Connection")) continue;
+      // Framing is the server's business: a handler's own framing headers would contradict it.
+      if (EqualsIgnoreCase(n, "Content-Length") || EqualsIgnoreCase(n, "Connection") ||
+          EqualsIgnoreCase(n, "Transfer-Encoding")) {
+        continue;
+      }
       AppendHeaderField(head_bytes_, n, v);
     }
     head_bytes_ += "\r\n";

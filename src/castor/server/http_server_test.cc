@@ -133,6 +133,7 @@ TEST_F(HttpServerTest, RoutesAndReportsErrorsAsJson) {
   EXPECT_EQ(r.status, 200);
   EXPECT_EQ(r.body, "hello world");
   EXPECT_EQ(r.headers["server"], "castor");
+  EXPECT_TRUE(r.headers["date"].ends_with(" GMT")) << r.headers["date"];
 
   auto nf = c.Perform("GET", base_ + "/nothing/here");
   EXPECT_EQ(nf.status, 404);
