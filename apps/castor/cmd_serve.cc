@@ -38,6 +38,7 @@ struct ServeFlags {
   std::string audit_log;
   std::string log_level = "info";
   int threads = 0;
+  bool proxy_data = false;
 };
 
 // [server] table of the config file; flags given on the command line win.
@@ -190,6 +191,7 @@ int Run(ServeFlags f) {
                            : f.public_url;
   server::CasRoutesOptions co;
   co.public_url = public_url;
+  co.presigned_store_urls = !f.proxy_data;
   Status st = server::AddCasRoutes(router, &cas, &url_signer, metrics->get(), co);
   if (st.ok()) st = server::AddTokenRoutes(router, &token_signer, {public_url});
   if (st.ok()) st = server::AddMetricsRoute(router, &registry);
@@ -231,6 +233,9 @@ const Command kServe("serve", [](CLI::App& app, int& exit_code) {
   cmd->add_option("--audit-log", f->audit_log, "Append-only JSON-lines audit log file");
   cmd->add_option("--log-level", f->log_level, "debug, info, warn or error");
   cmd->add_option("--threads", f->threads, "Server threads (0 = one per core)");
+  cmd->add_flag("--proxy-data", f->proxy_data,
+                "Serve xorb bytes through this server (signed URLs to it) even when the store "
+                "can presign its own URLs (S3), e.g. when clients cannot reach the bucket");
   cmd->callback([f, &exit_code] { exit_code = Run(*f); });
 });
 

@@ -1,0 +1,374 @@
+#!/usr/bin/env python3
+"""castor serve + castor push/pull end to end, over loopback, with real processes.
+
+  e2e_test.py --castor BIN --fakes tests/s3/fakes.py --store local|swift [--s3-state DIR]
+
+Covers: a directory of model-like files (some sharing most of their chunks) pushed and pulled
+back byte for byte; re-push uploads nothing; a fine-tune-like variant uploads only changed chunks;
+two servers on one store act as one; hostile uploads (wrong hash, missing xorb, wrong
+verification hash, wrong file id, oversized, truncated, slow) are rejected with the right status,
+write nothing, and leave the server serving; a server killed mid-upload leaves no partial object;
+an interrupted pull resumes without fetching again what is on disk.
+"""
+import argparse
+import hashlib
+import http.client
+import json
+import os
+import random
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import unittest
+
+ARGS = None
+
+
+def free_port():
+    s = socket.socket()
+    s.bind(("127.0.0.1", 0))
+    p = s.getsockname()[1]
+    s.close()
+    return p
+
+
+def wait_port(port, timeout=15):
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise RuntimeError(f"nothing listening on {port}")
+
+
+def model_bytes(n, seed):
+    """bf16-like weights: small normal floats, top halves of float32."""
+    rnd = random.Random(seed)
+    out = bytearray()
+    import struct
+    while len(out) < n:
+        vals = [rnd.gauss(0, 0.02) for _ in range(4096)]
+        packed = struct.pack("<4096f", *vals)
+        out += b"".join(packed[i + 2:i + 4] for i in range(0, len(packed), 4))
+    return bytes(out[:n])
+
+
+class Server:
+    def __init__(self, castor, store_uri, env=None, public_url=None, extra=()):
+        self.port = free_port()
+        self.castor = castor
+        self.store_uri = store_uri
+        self.env = dict(os.environ, **(env or {}))
+        self.log = tempfile.NamedTemporaryFile(prefix="castor-serve-", suffix=".log", delete=False)
+        cmd = [castor, "serve", "--store", store_uri, "--listen", f"127.0.0.1:{self.port}"]
+        if public_url:
+            cmd += ["--public-url", public_url]
+        cmd += list(extra)
+        self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, env=self.env)
+        wait_port(self.port)
+        self.url = f"http://127.0.0.1:{self.port}"
+
+    def stop(self, sig=signal.SIGTERM):
+        if self.proc.poll() is None:
+            self.proc.send_signal(sig)
+            self.proc.wait(timeout=30)
+
+    def request(self, method, path, body=None, headers=None):
+        c = http.client.HTTPConnection("127.0.0.1", self.port, timeout=60)
+        c.request(method, path, body=body, headers=headers or {})
+        r = c.getresponse()
+        data = r.read()
+        c.close()
+        return r.status, data
+
+
+def write(path, data):
+    with open(path, "wb") as f:
+        f.write(data)
+
+
+def read(path):
+    with open(path, "rb") as f:
+        return f.read()
+
+
+def fault_proxy(port, upstream_port, rules=None):
+    """Starts tests/s3/fakes.py's fault-injecting proxy in front of a castor server."""
+    p = subprocess.Popen([sys.executable, ARGS.fakes, "proxy", "--port", str(port),
+                          "--upstream", f"127.0.0.1:{upstream_port}"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    wait_port(port)
+    if rules is not None:
+        proxy_call(port, "/__fault__/rules", rules)
+    return p
+
+
+def proxy_call(port, path, body):
+    c = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
+    c.request("POST", path, json.dumps(body))
+    c.getresponse().read()
+    c.close()
+
+
+def run(cmd, check=True, env=None, timeout=600):
+    p = subprocess.run(cmd, capture_output=True, text=True, env=env, timeout=timeout)
+    if check and p.returncode != 0:
+        raise AssertionError(f"{cmd} failed ({p.returncode}):\n{p.stdout}\n{p.stderr}")
+    return p
+
+
+class E2E(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.tmp = tempfile.mkdtemp(prefix="castor-e2e-")
+        cls.env = dict(os.environ)
+        if ARGS.store == "local":
+            cls.store_uri = os.path.join(cls.tmp, "store")
+        else:
+            port = read(os.path.join(ARGS.s3_state, "swift.port")).decode().strip()
+            cls.env.update(AWS_ACCESS_KEY_ID="test:tester", AWS_SECRET_ACCESS_KEY="testing")
+            cls.store_uri = (f"s3://castor-test/e2e-{os.getpid()}?region=us-east-1"
+                             f"&endpoint=http://127.0.0.1:{port}&path_style=1")
+        cls.server = Server(ARGS.castor, cls.store_uri, env=cls.env)
+        # Model-like files: a base, a fine-tune sharing most chunks, a copy, small files.
+        cls.models = os.path.join(cls.tmp, "models")
+        os.makedirs(os.path.join(cls.models, "sub"))
+        base = model_bytes(24 << 20, 1)
+        tuned = bytearray(base)
+        for off in (3 << 20, 11 << 20, 20 << 20):
+            tuned[off:off + 4096] = model_bytes(4096, off)
+        cls.files = {
+            "base.safetensors": base,
+            "sub/tuned.safetensors": bytes(tuned),
+            "sub/copy.safetensors": base,
+            "config.json": b'{"hidden_size": 4096}\n',
+            "empty.txt": b"",
+            "random.bin": os.urandom(3 << 20),
+        }
+        for name, data in cls.files.items():
+            write(os.path.join(cls.models, name), data)
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.server.stop()
+        shutil.rmtree(cls.tmp, ignore_errors=True)
+
+    def push(self, *paths, endpoint=None, cache=None, check=True):
+        cmd = [ARGS.castor, "push", "--endpoint", endpoint or self.server.url]
+        cmd += ["--cache-dir", cache] if cache else ["--no-cache"]
+        p = run(cmd + list(paths), check=check, env=self.env)
+        ids = {}
+        for line in p.stdout.splitlines():
+            fid, size, path = line.split(" ", 2)
+            ids[os.path.relpath(path, self.models)] = (fid, int(size))
+        m = re.search(r"uploaded ([0-9.]+) MiB in (\d+) xorbs", p.stderr)
+        return ids, (float(m.group(1)), int(m.group(2))) if m else None, p
+
+    def pull(self, fid, out, endpoint=None, check=True, extra=()):
+        return run([ARGS.castor, "pull", "-q", "--endpoint", endpoint or self.server.url, fid,
+                    "-o", out] + list(extra), check=check, env=self.env)
+
+    def test_1_push_pull_repush_finetune(self):
+        cache = os.path.join(self.tmp, "cache1")
+        ids, (mib, xorbs), _ = self.push(self.models, cache=cache)
+        self.assertEqual(set(ids), set(self.files))
+        self.assertGreater(xorbs, 0)
+        # Everything new is about one base + the random file: the copy and the fine-tune dedup.
+        self.assertLess(mib, (24 + 3) * 1.05 + 1)
+        for name, data in self.files.items():
+            out = os.path.join(self.tmp, "out-" + name.replace("/", "_"))
+            self.pull(ids[name][0], out)
+            self.assertEqual(read(out), data, name)
+        # Unchanged data: nothing uploaded, with or without the local shard cache.
+        _, (mib2, xorbs2), _ = self.push(self.models, cache=cache)
+        self.assertEqual((mib2, xorbs2), (0.0, 0))
+        _, (mib3, xorbs3), _ = self.push(self.models)
+        self.assertEqual(xorbs3, 0)
+        # A new fine-tune of the base: only the changed chunks go up.
+        ft = bytearray(self.files["base.safetensors"])
+        ft[7 << 20:(7 << 20) + 1000] = os.urandom(1000)
+        path = os.path.join(self.tmp, "ft2.safetensors")
+        write(path, ft)
+        ids4, (mib4, xorbs4), _ = self.push(path, cache=cache)
+        self.assertEqual(xorbs4, 1)
+        self.assertLess(mib4, 0.6)  # about two 64 KiB chunks around the edit, at most a few
+        out = os.path.join(self.tmp, "ft2.out")
+        self.pull(ids4[os.path.relpath(path, self.models)][0], out)
+        self.assertEqual(read(out), bytes(ft))
+
+    def test_2_two_servers_one_store(self):
+        other = Server(ARGS.castor, self.store_uri, env=self.env)
+        try:
+            data = os.urandom(5 << 20)
+            path = os.path.join(self.tmp, "two.bin")
+            write(path, data)
+            ids, _, _ = self.push(path, endpoint=other.url)
+            fid = list(ids.values())[0][0]
+            out = os.path.join(self.tmp, "two.out")
+            self.pull(fid, out)  # through the first server
+            self.assertEqual(read(out), data)
+            status, body = self.server.request("HEAD", f"/v1/files/{fid}")
+            self.assertEqual(status, 200)
+        finally:
+            other.stop()
+
+    def xorb_and_shard(self, data):
+        """A xorb and upload shard for `data`, made by `castor xorb pack`."""
+        d = tempfile.mkdtemp(dir=self.tmp)
+        src = os.path.join(d, "in.bin")
+        write(src, data)
+        run([ARGS.castor, "xorb", "pack", "-o", d, src])
+        xorbs = [f for f in os.listdir(d) if f.endswith(".xorb")]
+        shards = [f for f in os.listdir(d) if f.endswith(".shard")]
+        self.assertEqual(len(xorbs), 1)
+        xh = xorbs[0][:-5]
+        return xh, read(os.path.join(d, xorbs[0])), read(os.path.join(d, shards[0]))
+
+    def store_keys(self, prefix):
+        if ARGS.store == "local":
+            root = os.path.join(self.store_uri, prefix)
+            keys = []
+            for dirpath, _, names in os.walk(root):
+                keys += [os.path.join(dirpath, n) for n in names if not n.startswith(".castor-")]
+            return keys
+        p = run([ARGS.castor, "store", "ls", self.store_uri, prefix], env=self.env)
+        return [l for l in p.stdout.splitlines() if l.strip()]
+
+    def test_3_hostile_uploads(self):
+        data = os.urandom(300_000)
+        xh, xorb, shard = self.xorb_and_shard(data)
+        before_x, before_f = len(self.store_keys("xorbs/")), len(self.store_keys("files/"))
+        # A xorb whose bytes do not match its hash.
+        wrong = ("0" * 63 + "1")
+        st, body = self.server.request("POST", f"/v1/xorbs/default/{wrong}", xorb)
+        self.assertEqual(st, 400, body)
+        self.assertIn(b"hash", body)
+        bad = bytearray(xorb)
+        bad[len(bad) // 2] ^= 0xFF
+        st, _ = self.server.request("POST", f"/v1/xorbs/default/{xh}", bytes(bad))
+        self.assertEqual(st, 400)
+        # A shard naming a xorb that was never uploaded.
+        st, body = self.server.request("POST", "/v1/shards", shard)
+        self.assertEqual(st, 400)
+        self.assertIn(b"not been uploaded", body)
+        self.assertEqual(len(self.store_keys("xorbs/")), before_x)
+        # Now the real xorb; then shards with a wrong verification hash and a wrong file id.
+        st, body = self.server.request("POST", f"/v1/xorbs/default/{xh}", xorb)
+        self.assertEqual((st, json.loads(body)), (200, {"was_inserted": True}))
+        st, body = self.server.request("POST", f"/v1/xorbs/default/{xh}", xorb)
+        self.assertEqual((st, json.loads(body)), (200, {"was_inserted": False}))
+        # Verification entry of file 0, term 0: 48 (header) + 48 (file header) + 48 (one term).
+        v = bytearray(shard)
+        v[48 + 48 + 48] ^= 1
+        st, body = self.server.request("POST", "/v1/shards", bytes(v))
+        self.assertEqual(st, 400)
+        self.assertIn(b"verification", body)
+        f = bytearray(shard)
+        f[48] ^= 1  # the file hash
+        st, body = self.server.request("POST", "/v1/shards", bytes(f))
+        self.assertEqual(st, 400)
+        self.assertIn(b"file id", body)
+        self.assertEqual(len(self.store_keys("files/")), before_f)
+        # Oversized bodies are refused before they are read.
+        c = http.client.HTTPConnection("127.0.0.1", self.server.port, timeout=30)
+        c.putrequest("POST", f"/v1/xorbs/default/{xh}")
+        c.putheader("Content-Length", str(200 << 20))
+        c.endheaders()
+        r = c.getresponse()
+        self.assertEqual(r.status, 413)
+        c.close()
+        # A truncated body (the client goes away) and a slow client write nothing.
+        s = socket.create_connection(("127.0.0.1", self.server.port))
+        s.sendall(f"POST /v1/xorbs/default/{'ab' * 32} HTTP/1.1\r\nHost: x\r\n"
+                  f"Content-Length: {len(xorb)}\r\n\r\n".encode() + xorb[:len(xorb) // 2])
+        s.close()
+        slow = socket.create_connection(("127.0.0.1", self.server.port))
+        slow.sendall(b"POST /v1/shards HTTP/1.1\r\nHost: x\r\nContent-Length: 100\r\n\r\n")
+        # The good shard is accepted and the server still serves, slow client or not.
+        st, body = self.server.request("POST", "/v1/shards", shard)
+        self.assertEqual((st, json.loads(body)), (200, {"result": 1}))
+        slow.close()
+        self.assertEqual(len(self.store_keys("xorbs/")), before_x + 1)
+        st, _ = self.server.request("GET", "/v1/chunks/default/" + "00" * 32)
+        self.assertEqual(st, 404)
+        st, _ = self.server.request("GET", "/v1/reconstructions/" + "zz" * 32)
+        self.assertEqual(st, 400)
+        st, _ = self.server.request("GET", "/v2/reconstructions/" + "12" * 32)
+        self.assertEqual(st, 404)
+
+    def test_4_killed_server_leaves_no_partial_object(self):
+        srv = Server(ARGS.castor, self.store_uri, env=self.env)
+        try:
+            xh, xorb, _ = self.xorb_and_shard(os.urandom(20 << 20))
+            s = socket.create_connection(("127.0.0.1", srv.port))
+            s.sendall(f"POST /v1/xorbs/default/{xh} HTTP/1.1\r\nHost: x\r\n"
+                      f"Content-Length: {len(xorb)}\r\n\r\n".encode() + xorb[:len(xorb) * 3 // 4])
+            time.sleep(0.3)
+            srv.stop(signal.SIGKILL)
+            s.close()
+            self.assertFalse(any(xh in k for k in self.store_keys("xorbs/")))
+        finally:
+            srv.stop()
+        st, _ = self.server.request("HEAD", f"/v1/xorbs/default/{xh}")
+        self.assertEqual(st, 404)
+
+    def test_5_interrupted_pull_resumes(self):
+        # A file of several xorbs; a fault proxy fails every fetch of one xorb, so the pull stops
+        # with the other ranges done; a second pull (no faults) fetches only what is missing.
+        data = os.urandom(150 << 20)
+        path = os.path.join(self.tmp, "resume.bin")
+        write(path, data)
+        ids, _, _ = self.push(path)
+        fid = list(ids.values())[0][0]
+        recon = json.loads(self.server.request("GET", f"/v2/reconstructions/{fid}")[1])
+        self.assertGreater(len(recon["xorbs"]), 1)
+        victim = sorted(recon["xorbs"])[-1]
+        rule = [{"method": "GET", "match": victim, "action": "status", "status": 503,
+                 "code": "SlowDown", "count": -1}]
+        # castor serve signs data URLs with its public URL: a server whose public URL is the
+        # proxy sends every fetch through it.
+        pport = free_port()
+        via = Server(ARGS.castor, self.store_uri, env=self.env,
+                     public_url=f"http://127.0.0.1:{pport}", extra=["--proxy-data"])
+        proxy = fault_proxy(pport, via.port, rule)
+        out = os.path.join(self.tmp, "resume.out")
+        try:
+            p = self.pull(fid, out, endpoint=f"http://127.0.0.1:{pport}", check=False)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertFalse(os.path.exists(out))
+            self.assertTrue(os.path.exists(out + ".castor-partial"))
+            proxy_call(pport, "/__fault__/reset", {})
+            p = run([ARGS.castor, "pull", "--endpoint", f"http://127.0.0.1:{pport}", fid, "-o", out],
+                    env=self.env)
+            m = re.search(r"(\d+) fetched in \d+ ranges, (\d+) resumed", p.stderr)
+            fetched, resumed = int(m.group(1)), int(m.group(2))
+            self.assertGreater(resumed, 0)
+            self.assertLess(fetched, len(data) - resumed + (1 << 20))
+            self.assertEqual(read(out), data)
+            self.assertFalse(os.path.exists(out + ".castor-partial"))
+        finally:
+            proxy.send_signal(signal.SIGTERM)
+            proxy.wait()
+            via.stop()
+
+
+def main():
+    global ARGS
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--castor", required=True)
+    ap.add_argument("--fakes", required=True)
+    ap.add_argument("--store", choices=["local", "swift"], default="local")
+    ap.add_argument("--s3-state")
+    ARGS, rest = ap.parse_known_args()
+    unittest.main(argv=[sys.argv[0]] + rest, verbosity=2)
+
+
+if __name__ == "__main__":
+    main()
