@@ -78,6 +78,17 @@ expect_eq "chunk dir rc" "$RC" 1
 expect_eq "chunk dir stdout" "$OUT" ""
 expect_eq "chunk dir stderr" "$ERR" "castor: $T: is a directory"
 
+# A file that opens but cannot be read (reading /proc/self/mem at offset 0 fails with EIO; as
+# root, permission bits cannot make a file unreadable).
+run chunk /proc/self/mem
+expect_eq "chunk unreadable rc" "$RC" 1
+expect_eq "chunk unreadable stdout" "$OUT" ""
+expect_eq "chunk unreadable stderr" "$ERR" "castor: /proc/self/mem: read: Input/output error"
+run hash /proc/self/mem "$INPUT"
+expect_eq "hash unreadable rc" "$RC" 1
+expect_eq "hash unreadable stdout" "$OUT" "$FILE_ID $SHA 300000 $INPUT"
+expect_eq "hash unreadable stderr" "$ERR" "castor: /proc/self/mem: read: Input/output error"
+
 run chunk
 [[ $RC -ne 0 ]] || fail "chunk without a file must fail"
 run chunk --help
