@@ -112,7 +112,7 @@ class Scanner {
     opts_.block = std::max<size_t>(opts_.block, 1);
     // Two blocks at least: the carried tail is copied into the next block before the current one
     // is submitted.
-    max_blocks_ = threads_ > 1 ? size_t(threads_) + 3 : 2;
+    max_blocks_ = threads_ > 1 ? 2 * size_t(threads_) + 4 : 2;
   }
   ~Scanner() { StopThreads(); }
 
