@@ -6,8 +6,8 @@
 //   - build: XorbBuilder on random bytes (LZ4 tried and given up, then stored raw) and on bf16
 //     weights (predicted BG4), with the chunk hashes given (an upload hashes while chunking);
 //     with trying both codecs on every chunk for comparison.
-// The peer, the lz4 command line tool's benchmark mode on the same files, runs in
-// bench/compare-format.sh, which also prints these numbers beside it.
+// Peers: liblz4's frame API alone on the same bytes, here (BM_Peer*); and the lz4 command line
+// tool's benchmark mode on the same files, in bench/compare-format.sh, which prints it all.
 //
 //   format_bench [benchmark flags]         run the benchmarks (32 MiB per input)
 //   format_bench write-data DIR            write DIR/{bf16,random,bf16-grouped}.bin (the inputs;
@@ -147,7 +147,74 @@ void BM_BuildBf16(benchmark::State& s) { Build(s, Bf16(), CompressionPolicy::kPr
 void BM_BuildBf16BestOf(benchmark::State& s) { Build(s, Bf16(), CompressionPolicy::kBestOf); }
 void BM_BuildBf16Lz4Only(benchmark::State& s) { Build(s, Bf16(), CompressionPolicy::kLz4); }
 
+// Peers in the same process: liblz4's frame API alone, chunk by chunk, on the bytes castor's
+// stages work on (grouped bf16 for BG4, plain bf16, random): what `lz4 -b` measures, without
+// the CLI, timed like castor (CPU time).
+const Bytes& Grouped() {
+  static const Bytes g = [] {
+    const Input& in = Bf16();
+    Bytes out(in.data.size());
+    size_t pos = 0;
+    for (uint32_t n : in.lengths) {
+      Bg4Split(ByteSpan(in.data).subspan(pos, n), out.data() + pos);
+      pos += n;
+    }
+    return out;
+  }();
+  return g;
+}
+
+void PeerCompress(benchmark::State& state, ByteSpan data, const std::vector<uint32_t>& lengths) {
+  Lz4FrameEncoder enc;
+  Bytes out(Lz4FrameEncoder::Bound(kXorbMaxChunkBytes));
+  size_t total = 0;
+  for (auto _ : state) {
+    total = 0;
+    size_t pos = 0;
+    for (uint32_t n : lengths) {
+      total += *enc.Compress(data.subspan(pos, n), out.data(), out.size());
+      pos += n;
+    }
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(data.size()));
+  state.counters["ratio"] = double(data.size()) / double(total);
+}
+
+void PeerDecompress(benchmark::State& state, ByteSpan data, const std::vector<uint32_t>& lengths) {
+  Lz4FrameEncoder enc;
+  std::vector<Bytes> frames;
+  size_t pos = 0;
+  for (uint32_t n : lengths) {
+    Bytes f(Lz4FrameEncoder::Bound(n));
+    f.resize(*enc.Compress(data.subspan(pos, n), f.data(), f.size()));
+    frames.push_back(std::move(f));
+    pos += n;
+  }
+  Lz4FrameDecoder dec;
+  Bytes out(kXorbMaxChunkBytes);
+  for (auto _ : state) {
+    for (size_t i = 0; i < frames.size(); ++i) {
+      Status s = dec.Decompress(frames[i], MutableByteSpan(out.data(), lengths[i]));
+      if (!s.ok()) state.SkipWithError(s.ToString().c_str());
+    }
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(data.size()));
+}
+
+void BM_PeerLz4DecompressGrouped(benchmark::State& s) {
+  PeerDecompress(s, Grouped(), Bf16().lengths);
+}
+void BM_PeerLz4CompressGrouped(benchmark::State& s) { PeerCompress(s, Grouped(), Bf16().lengths); }
+void BM_PeerLz4CompressRandom(benchmark::State& s) {
+  PeerCompress(s, Random().data, Random().lengths);
+}
+void BM_PeerLz4CompressBf16(benchmark::State& s) { PeerCompress(s, Bf16().data, Bf16().lengths); }
+
 BENCHMARK(BM_DecodeBf16)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PeerLz4DecompressGrouped)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PeerLz4CompressGrouped)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PeerLz4CompressRandom)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_PeerLz4CompressBf16)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeStoredView)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeStoredCopy)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MemcpyChunks)->Unit(benchmark::kMillisecond);

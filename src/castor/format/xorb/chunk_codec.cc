@@ -34,12 +34,14 @@ Result<ChunkHeader> ChunkEncoder::Encode(ByteSpan chunk, uint8_t* dst) {
   if (n == 0 || n > kXorbMaxChunkBytes) {
     return InvalidArgument("chunk of " + std::to_string(n) + " bytes: must be 1..131072");
   }
+  // Candidates are compressed into small scratch buffers that stay in cache; only the winner
+  // (or the raw chunk) is written to `dst`, so incompressible data is written out once.
   const size_t bound = Lz4FrameEncoder::Bound(n);
-  uint8_t* payload = dst + kChunkHeaderSize;
-
+  if (frame_.size() < bound) frame_.resize(bound);
   ChunkHeader h;
   h.uncompressed_size = uint32_t(n);
   h.scheme = CompressionScheme::kNone;
+  const uint8_t* payload = chunk.data();
   size_t len = n;
   switch (policy_) {
     case CompressionPolicy::kNone:
@@ -50,30 +52,33 @@ Result<ChunkHeader> ChunkEncoder::Encode(ByteSpan chunk, uint8_t* dst) {
       CompressionScheme s = policy_ == CompressionPolicy::kLz4      ? CompressionScheme::kLz4
                             : policy_ == CompressionPolicy::kBg4Lz4 ? CompressionScheme::kBg4Lz4
                                                                     : predictor_.Predict(chunk).scheme;
-      CASTOR_ASSIGN_OR_RETURN(size_t c, CompressWith(s, chunk, payload));
+      CASTOR_ASSIGN_OR_RETURN(size_t c, CompressWith(s, chunk, frame_.data()));
       if (c < n) {
         h.scheme = s;
+        payload = frame_.data();
         len = c;
       }
       break;
     }
     case CompressionPolicy::kBestOf: {
-      CASTOR_ASSIGN_OR_RETURN(size_t c1, CompressWith(CompressionScheme::kLz4, chunk, payload));
-      trial_.resize(bound);
+      if (trial_.size() < bound) trial_.resize(bound);
+      CASTOR_ASSIGN_OR_RETURN(size_t c1,
+                              CompressWith(CompressionScheme::kLz4, chunk, frame_.data()));
       CASTOR_ASSIGN_OR_RETURN(size_t c2,
                               CompressWith(CompressionScheme::kBg4Lz4, chunk, trial_.data()));
       if (c2 < c1 && c2 < n) {
-        std::memcpy(payload, trial_.data(), c2);
         h.scheme = CompressionScheme::kBg4Lz4;
+        payload = trial_.data();
         len = c2;
       } else if (c1 < n) {
         h.scheme = CompressionScheme::kLz4;
+        payload = frame_.data();
         len = c1;
       }
       break;
     }
   }
-  if (h.scheme == CompressionScheme::kNone) std::memcpy(payload, chunk.data(), n);
+  std::memcpy(dst + kChunkHeaderSize, payload, len);
   h.compressed_size = uint32_t(len);
   EncodeChunkHeader(h, dst);
   return h;

@@ -47,6 +47,7 @@ class ChunkEncoder {
   Lz4FrameEncoder lz4_;
   SchemePredictor predictor_;
   Bytes grouped_;  // BG4 staging
+  Bytes frame_;    // compressed candidate
   Bytes trial_;    // second candidate under kBestOf
 };
 
