@@ -155,7 +155,9 @@ TEST_F(HfJsUpload, CastorsUploadShardIsByteIdenticalExceptByDesign) {
   EXPECT_TRUE(std::equal(stored->begin() + 48, stored->begin() + 672, shard_.begin() + 48));
   auto sr = ShardReader::Parse(*stored);
   ASSERT_TRUE(sr.ok());
-  const ShardFooter& theirs = *ShardReader::Parse(shard_)->footer();
+  auto hfjs = ShardReader::Parse(shard_);
+  ASSERT_TRUE(hfjs.ok());
+  const ShardFooter& theirs = *hfjs->footer();
   const ShardFooter& mine = *sr->footer();
   EXPECT_EQ(mine.file_info_offset, theirs.file_info_offset);
   EXPECT_EQ(mine.cas_info_offset, theirs.cas_info_offset);
