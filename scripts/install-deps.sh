@@ -8,7 +8,7 @@ build_pkgs=(build-essential cmake ninja-build ccache pkg-config git
   librust-blake3-dev libssl-dev liblz4-dev libcurl4-openssl-dev libboost-dev
   nlohmann-json3-dev libcli11-dev libtomlplusplus-dev)
 test_pkgs=(googletest libgtest-dev libgmock-dev libbenchmark-dev clang libclang-rt-14-dev
-  b3sum lz4 nodejs npm curl python3 time)
+  b3sum lz4 nodejs curl python3 time)
 # Packages named in CASTOR_EXTRA_PKGS (space separated) are added too; the S3 test fixtures use it.
 
 want=("${build_pkgs[@]}")
@@ -17,6 +17,9 @@ if [[ "${1:-}" == "--test" ]]; then want+=("${test_pkgs[@]}"); fi
 want+=(${CASTOR_EXTRA_PKGS:-})
 
 missing=()
+# Node.js from some repositories bundles npm and conflicts with Debian's npm package: ask for the
+# package only when the command is missing.
+if [[ "${1:-}" == "--test" ]] && ! command -v npm >/dev/null; then want+=(npm); fi
 for p in "${want[@]}"; do
   if ! dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed"; then
     missing+=("$p")
