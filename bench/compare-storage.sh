@@ -37,12 +37,12 @@ uri="s3://castor-test/bench?endpoint=$endpoint&path_style=1"
 echo "compare-storage: $(numfmt --to=iec "$size") object, $rounds rounds, Swift s3api on 127.0.0.1:$port"
 head -c "$size" /dev/urandom >"$work/input"
 
-# run LABEL CMD... : appends "seconds peak_kib" to $work/LABEL
+# run LABEL CMD... : appends "seconds peak_kib cpu_seconds" to $work/LABEL
 run() {
   local label=$1; shift
-  /usr/bin/time -f "%e %M" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
+  /usr/bin/time -f "%e %M %U %S" -o "$work/time" "$@" >/dev/null 2>"$work/err" || {
     echo "compare-storage: $label failed:" >&2; cat "$work/err" >&2; exit 1; }
-  cat "$work/time" >>"$work/$label"
+  awk '{print $1, $2, $3 + $4}' "$work/time" >>"$work/$label"
 }
 check() { cmp -s "$work/input" "$1" || { echo "compare-storage: $1 differs from the input" >&2; exit 1; }; rm -f "$1"; }
 
@@ -59,16 +59,17 @@ done
 
 median() { sort -n | awk '{a[NR]=$1} END {print (NR%2 ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2)}'; }
 report() {  # report DIRECTION
-  local c a cr ar
+  local c a cr ar cc ac
   c=$(cut -d' ' -f1 "$work/castor_$1" | median); a=$(cut -d' ' -f1 "$work/aws_$1" | median)
   cr=$(cut -d' ' -f2 "$work/castor_$1" | median); ar=$(cut -d' ' -f2 "$work/aws_$1" | median)
-  awk -v d="$1" -v c="$c" -v a="$a" -v cr="$cr" -v ar="$ar" -v s="$size" 'BEGIN {
-    printf "| %-8s | %8.2f s  %7.1f MiB/s | %8.2f s  %7.1f MiB/s | %5.2fx | %6.0f MiB | %6.0f MiB |\n",
-      d, c, s/1048576/c, a, s/1048576/a, a/c, cr/1024, ar/1024 }'
+  cc=$(cut -d' ' -f3 "$work/castor_$1" | median); ac=$(cut -d' ' -f3 "$work/aws_$1" | median)
+  awk -v d="$1" -v c="$c" -v a="$a" -v cr="$cr" -v ar="$ar" -v cc="$cc" -v ac="$ac" -v s="$size" 'BEGIN {
+    printf "| %-4s | %6.2f s  %6.1f MiB/s | %6.2f s  %6.1f MiB/s | %5.2fx | %5.0f MiB | %5.0f MiB | %5.2f s | %5.2f s |\n",
+      d, c, s/1048576/c, a, s/1048576/a, a/c, cr/1024, ar/1024, cc, ac }'
 }
 echo
-echo "| $(numfmt --to=iec "$size") | castor (median of $rounds) | aws s3 cp (median of $rounds) | castor speedup | castor peak RSS | aws peak RSS |"
-echo "|---|---|---|---|---|---|"
+echo "| $(numfmt --to=iec "$size") | castor (median of $rounds) | aws s3 cp (median of $rounds) | castor speedup | castor peak RSS | aws peak RSS | castor CPU | aws CPU |"
+echo "|---|---|---|---|---|---|---|---|"
 report up
 report down
 

@@ -49,7 +49,9 @@ S3Client::Target S3Client::TargetOf(const S3Call& call) const {
 }
 
 Result<http::Request> S3Client::Build(const S3Call& call, bool force_refresh) {
-  CASTOR_ASSIGN_OR_RETURN(Credentials creds, o_.credentials->Get(force_refresh));
+  Result<Credentials> got = o_.credentials->Get(force_refresh);
+  if (!got.ok()) return WithContext(call, got.status());
+  const Credentials& creds = *got;
   Target t = TargetOf(call);
   SigningRequest sr;
   sr.method = call.method;
