@@ -49,15 +49,11 @@ def wait_port(port, timeout=15):
 
 
 def model_bytes(n, seed):
-    """bf16-like weights: small normal floats, top halves of float32."""
-    rnd = random.Random(seed)
-    out = bytearray()
-    import struct
-    while len(out) < n:
-        vals = [rnd.gauss(0, 0.02) for _ in range(4096)]
-        packed = struct.pack("<4096f", *vals)
-        out += b"".join(packed[i + 2:i + 4] for i in range(0, len(packed), 4))
-    return bytes(out[:n])
+    """bf16-like weights: random mantissas under a few sign/exponent bytes (little-endian)."""
+    raw = bytearray(random.Random(seed).randbytes(n))
+    table = bytes((0x3B, 0x3C, 0xBB, 0xBC)[i % 4] for i in range(256))
+    raw[1::2] = raw[1::2].translate(table)
+    return bytes(raw)
 
 
 class Server:
@@ -357,6 +353,126 @@ class E2E(unittest.TestCase):
             proxy.send_signal(signal.SIGTERM)
             proxy.wait()
             via.stop()
+
+    def test_6_api_shapes_ranges_batch_v2_shards(self):
+        data = os.urandom(1 << 20)
+        path = os.path.join(self.tmp, "api.bin")
+        write(path, data)
+        ids, _, _ = self.push(path)
+        fid = list(ids.values())[0][0]
+        st, body = self.server.request("GET", f"/v2/reconstructions/{fid}",
+                                       headers={"Range": "bytes=1000-199999"})
+        self.assertEqual(st, 200)
+        r = json.loads(body)
+        self.assertEqual(sum(t["unpacked_length"] for t in r["terms"]) - r["offset_into_first_range"]
+                         >= 199000, True)
+        self.assertLess(r["offset_into_first_range"], 131072)
+        for xorb, entries in r["xorbs"].items():
+            for e in entries:
+                for rg in e["ranges"]:
+                    self.assertLessEqual(rg["bytes"]["start"], rg["bytes"]["end"])
+        # Past the end: 416. v1 carries fetch_info with one URL per range.
+        st, _ = self.server.request("GET", f"/v2/reconstructions/{fid}",
+                                    headers={"Range": f"bytes={len(data)}-{len(data) + 10}"})
+        self.assertEqual(st, 416)
+        st, body = self.server.request("GET", f"/v1/reconstructions/{fid}")
+        self.assertEqual(st, 200)
+        v1 = json.loads(body)
+        self.assertEqual(sum(t["unpacked_length"] for t in v1["terms"]), len(data))
+        self.assertTrue(all("url_range" in fi for fis in v1["fetch_info"].values() for fi in fis))
+        # The data URL serves exactly the signed range, and refuses others (a partial
+        # reconstruction signs only the first chunks of the xorb).
+        st, body = self.server.request("GET", f"/v1/reconstructions/{fid}",
+                                       headers={"Range": "bytes=0-99"})
+        part = json.loads(body)
+        xorb, fis = next(iter(part["fetch_info"].items()))
+        fi = fis[0]
+        if ARGS.store == "local":
+            u = fi["url"].split(str(self.server.port), 1)[1]
+            rng = f"bytes={fi['url_range']['start']}-{fi['url_range']['end']}"
+            st, chunk_bytes = self.server.request("GET", u, headers={"Range": rng})
+            self.assertEqual(st, 206)
+            self.assertEqual(len(chunk_bytes), fi["url_range"]["end"] - fi["url_range"]["start"] + 1)
+            st, _ = self.server.request("GET", u, headers={
+                "Range": f"bytes=0-{fi['url_range']['end'] + 1}"})
+            self.assertEqual(st, 403)
+            st, _ = self.server.request("GET", u.replace("Signature=", "Signature=00"),
+                                        headers={"Range": rng})
+            self.assertEqual(st, 403)
+        # Batch, both forms.
+        st, body = self.server.request("GET", f"/v1/reconstructions?file_id={fid}")
+        self.assertEqual(st, 200)
+        self.assertIn(fid, json.loads(body)["files"])
+        st, body = self.server.request("POST", "/v1/reconstructions",
+                                       json.dumps([{"prefix": "default", "hash": fid}]))
+        self.assertEqual(st, 200)
+        self.assertIn(fid, json.loads(body)["files"])
+        # HEAD of a file gives its size; /v2/shards answers in ndjson with one terminal event.
+        c = http.client.HTTPConnection("127.0.0.1", self.server.port)
+        c.request("HEAD", f"/v1/files/{fid}")
+        resp = c.getresponse()
+        resp.read()
+        self.assertEqual((resp.status, resp.getheader("Content-Length")), (200, str(len(data))))
+        c.close()
+        xh, xorb_bytes, shard = self.xorb_and_shard(os.urandom(100_000))
+        self.assertEqual(self.server.request("POST", f"/v1/xorbs/default/{xh}", xorb_bytes)[0], 200)
+        st, body = self.server.request("POST", "/v2/shards", shard)
+        events = [json.loads(l) for l in body.decode().splitlines()]
+        self.assertEqual(st, 200)
+        self.assertEqual(events[-1], {"type": "result", "result": 1})
+        bad = bytearray(shard)
+        bad[48] ^= 1
+        st, body = self.server.request("POST", "/v2/shards", bytes(bad))
+        events = [json.loads(l) for l in body.decode().splitlines()]
+        self.assertEqual(events[-1]["type"], "error")
+        # The dedup endpoint answers under both prefixes for the file's first chunk.
+        first_chunk = run([ARGS.castor, "chunk", path]).stdout.split()[2]
+        for prefix in ("default", "default-merkledb"):
+            st, body = self.server.request("GET", f"/v1/chunks/{prefix}/{first_chunk}")
+            self.assertEqual(st, 200)
+            self.assertEqual(body[:14], b"HFRepoMetaData")
+        st, body = self.server.request("GET", "/metrics")
+        self.assertEqual(st, 200)
+        self.assertIn(b"castor_xorbs_total", body)
+
+    def test_7_tokens_and_audit(self):
+        audit = os.path.join(self.tmp, "audit.jsonl")
+        env = dict(self.env, CASTOR_TOKENS="reader:read-secret-0123456789:read,"
+                                         "writer:write-secret-0123456789:write")
+        srv = Server(ARGS.castor, self.store_uri, env=env, extra=["--audit-log", audit])
+        try:
+            data = os.urandom(200_000)
+            path = os.path.join(self.tmp, "auth.bin")
+            write(path, data)
+            p = run([ARGS.castor, "push", "--no-cache", "--endpoint", srv.url, path], check=False,
+                    env=self.env)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("401", p.stderr)
+            p = run([ARGS.castor, "push", "--no-cache", "--endpoint", srv.url, "--token",
+                     "read-secret-0123456789", path], check=False, env=self.env)
+            self.assertNotEqual(p.returncode, 0)
+            self.assertIn("403", p.stderr)
+            p = run([ARGS.castor, "push", "--no-cache", "--endpoint", srv.url, "--token",
+                     "write-secret-0123456789", path], env=self.env)
+            fid = p.stdout.split()[0]
+            out = os.path.join(self.tmp, "auth.out")
+            run([ARGS.castor, "pull", "-q", "--endpoint", srv.url, "--token",
+                 "read-secret-0123456789", fid, "-o", out], env=self.env)
+            self.assertEqual(read(out), data)
+            # A short-lived CAS token from the Hub-shaped token endpoint works for pulls.
+            token_url = f"{srv.url}/api/models/org/model/xet-read-token/main"
+            run([ARGS.castor, "pull", "-q", "--token-url", token_url, "--hub-token",
+                 "read-secret-0123456789", fid, "-o", out + "2"], env=self.env)
+            self.assertEqual(read(out + "2"), data)
+        finally:
+            srv.stop()
+        lines = [json.loads(l) for l in read(audit).decode().splitlines()]
+        self.assertTrue(lines)
+        text = read(audit).decode()
+        self.assertNotIn("secret-0123456789", text)
+        self.assertTrue(any(l.get("token_id") == "writer" for l in lines))
+        self.assertTrue(any(str(l.get("status", l.get("result", ""))).startswith("4") or
+                            l.get("result") == "rejected" for l in lines))
 
 
 def main():
