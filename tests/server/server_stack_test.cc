@@ -313,6 +313,8 @@ TEST_F(ServerStack, MetricsAuditAndLogsRecordWithoutSecrets) {
     for (const char* key : {"time", "token_id", "route", "object", "size", "status", "result"}) {
       EXPECT_TRUE(j.contains(key)) << key << " missing in " << line;
     }
+    EXPECT_TRUE(j["remote"].get<std::string>().starts_with("127.0.0.1:")) << line;
+    EXPECT_EQ(j["request_id"].get<std::string>().size(), 16u) << line;
     if (j["route"] == "xorb_upload" && j["status"] == 200) {
       ++writes;
       EXPECT_EQ(j["token_id"], "writer");

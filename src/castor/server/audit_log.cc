@@ -25,6 +25,7 @@ AuditEvent AuditEventFromRecord(const RequestRecord& r) {
   e.status = r.status;
   e.result = r.status >= 500 ? "error" : r.status >= 400 ? "rejected" : "ok";
   e.remote = r.remote;
+  e.request_id = r.request_id;
   if (r.status >= 400) e.reason = r.error;
   return e;
 }
@@ -33,7 +34,8 @@ std::string AuditLine(const AuditEvent& e) {
   nlohmann::ordered_json j{{"time", e.time},     {"token_id", e.token_id}, {"method", e.method},
                            {"route", e.route},   {"path", e.path},         {"object", e.object},
                            {"size", e.size},     {"status", e.status},     {"result", e.result},
-                           {"remote", e.remote}, {"reason", e.reason}};
+                           {"remote", e.remote}, {"request_id", e.request_id},
+                           {"reason", e.reason}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }
 

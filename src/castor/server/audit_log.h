@@ -1,5 +1,6 @@
 // The audit log: an append-only JSON-lines file recording every write and every rejected request
-// (time, token id, method, route, path, object, size, status, result, remote address, reason).
+// (time, token id, method, route, path, object, size, status, result, remote address, request
+// id, reason).
 // Never the secret: only token ids are known here. The file is opened with O_APPEND and each
 // record is one write(2) of one line, so concurrent writers (threads, or several castor serve
 // processes on one file) never interleave within a line. Safe for concurrent use.
@@ -25,6 +26,7 @@ struct AuditEvent {
   int status = 0;
   std::string result;    // "ok", "rejected" (4xx) or "error" (5xx)
   std::string remote;
+  std::string request_id;
   std::string reason;    // for rejections: why (the error message sent)
 };
 

@@ -55,6 +55,7 @@ struct Request {
   std::string body;     // at most the route's body limit
   std::string remote;   // peer "ip:port"
   std::string route;    // the matched route's name (for metrics), "" when none matched
+  std::string request_id;  // unique per request; also sent back as X-Request-Id
   std::map<std::string, std::string> params;  // path parameters, percent-decoded
   Principal principal;
   // Set by handlers to name the object a request touched ("xorb <hash>"), for the audit log.

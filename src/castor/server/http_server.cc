@@ -23,6 +23,7 @@
 #include <limits>
 #include <mutex>
 #include <optional>
+#include <random>
 #include <thread>
 #include <unordered_map>
 #include <vector>
@@ -90,6 +91,15 @@ class HttpServer::Impl {
 
   void Accept();
   void Register(Session* s, const std::shared_ptr<Session>& sp);
+  // 16 hex digits: a random per-server prefix (so ids from several processes sharing logs do not
+  // collide) plus a counter.
+  std::string NextRequestId() {
+    uint64_t n = request_counter_.fetch_add(1, std::memory_order_relaxed);
+    char buf[24];
+    std::snprintf(buf, sizeof(buf), "%06x%010llx", unsigned(id_prefix_ & 0xffffff),
+                  static_cast<unsigned long long>(n & 0xffffffffffull));
+    return buf;
+  }
   void Unregister(Session* s);
 
   const Router* router_;
@@ -99,6 +109,9 @@ class HttpServer::Impl {
   std::atomic<bool> stopping_{false};
 
  private:
+  std::atomic<uint64_t> request_counter_{0};
+  const uint32_t id_prefix_ = uint32_t(std::random_device{}());
+
   // Declared before ioc_ so that they outlive it: destroying ioc_ destroys pending handlers, which
   // may hold the last reference to a Session, whose destructor unregisters itself.
   std::mutex mu_;
@@ -169,7 +182,10 @@ class Session : public std::enable_shared_from_this<Session> {
     start_ = Clock::now();
     req_ = Request{};
     req_.remote = remote_;
+    req_.request_id = server_->NextRequestId();
     record_ = RequestRecord{};
+    record_.remote = remote_;
+    record_.request_id = req_.request_id;
     if (ec) {
       // A client that goes away or times out between requests gets no answer; a client that sent
       // something unparseable gets a 400 (431 for an oversized header) and the connection closes.
@@ -233,6 +249,18 @@ class Session : public std::enable_shared_from_this<Session> {
       record_.token_id = req_.principal.token_id;
     }
 
+    if (route_->options.before_body) {
+      std::optional<Response> early;
+      try {
+        early = route_->options.before_body(req_);
+      } catch (...) {
+        early = Response::Error(500, "internal", "before_body hook threw");
+      }
+      if (early) {
+        record_.object = req_.audit_object;
+        return SendEarly(std::move(*early), has_body);
+      }
+    }
     if (!has_body) return Dispatch();
     const uint64_t limit = route_->options.max_body;
     if (auto len = parser_->content_length(); len && *len > limit) {
@@ -327,6 +355,7 @@ class Session : public std::enable_shared_from_this<Session> {
                   "\r\nServer: castor\r\nDate: " + HttpDate() +
                   "\r\nContent-Length: " + std::to_string(length) + "\r\n";
     if (close_after_) head_bytes_ += "Connection: close\r\n";
+    if (!req_.request_id.empty()) head_bytes_ += "X-Request-Id: " + req_.request_id + "\r\n";
     for (const auto& [n, v] : res_.headers.fields()) {
       // Framing is the server's business: a handler's own framing headers would contradict it.
       if (EqualsIgnoreCase(n, "Content-Length") || EqualsIgnoreCase(n, "Connection") ||

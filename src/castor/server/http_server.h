@@ -64,6 +64,7 @@ struct RequestRecord {
   Scope route_scope = Scope::kNone;
   std::string object;      // Request::audit_object
   std::string remote;
+  std::string request_id;  // as sent in X-Request-Id
   std::string error;       // for rejections: the error message sent, if any
 };
 // Called once per exchange, on a server thread, after the response was written (or failed).

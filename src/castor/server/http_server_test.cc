@@ -55,6 +55,14 @@ Response ServeBlob(const Request& req, std::shared_ptr<const std::string> data) 
   return r;
 }
 
+RouteOptions Opts(std::string name, Scope scope, uint64_t max_body) {
+  RouteOptions o;
+  o.name = std::move(name);
+  o.scope = scope;
+  o.max_body = max_body;
+  return o;
+}
+
 class HttpServerTest : public ::testing::Test {
  protected:
   void StartServer(HttpServerOptions opt = {}) {
@@ -77,9 +85,9 @@ class HttpServerTest : public ::testing::Test {
     ASSERT_TRUE(router_.Add("POST", "/echo", [](Request& r) {
       r.audit_object = "echo";
       return Response::Text(200, r.body);
-    }, RouteOptions{.name = "echo", .scope = Scope::kNone, .max_body = 4 << 20}).ok());
+    }, Opts("echo", Scope::kNone, 4 << 20)).ok());
     ASSERT_TRUE(router_.Add("POST", "/small", [](Request& r) { return Response::Text(200, "ok"); },
-                            RouteOptions{.name = "", .scope = Scope::kNone, .max_body = 100}).ok());
+                            Opts("", Scope::kNone, 100)).ok());
     auto data = data_;
     ASSERT_TRUE(router_.Add("GET", "/blob", [data](Request& r) { return ServeBlob(r, data); },
                             none).ok());
@@ -101,6 +109,21 @@ class HttpServerTest : public ::testing::Test {
       return Response::Text(200, "finished");
     }, none).ok());
     ASSERT_TRUE(router_.Add("GET", "/secure", [](Request&) { return Response::Text(200, "x"); }).ok());
+    RouteOptions pre;
+    pre.name = "precheck";
+    pre.scope = Scope::kNone;
+    pre.max_body = 8 << 20;
+    pre.before_body = [](Request& r) -> std::optional<Response> {
+      if (r.headers.Get("X-Exists") == "1") {
+        r.audit_object = "known";
+        return Response::Json(200, "{\"was_inserted\":false}");
+      }
+      return std::nullopt;
+    };
+    ASSERT_TRUE(router_.Add("POST", "/precheck", [this](Request& r) {
+      handler_calls_++;
+      return Response::Text(200, "read " + std::to_string(r.body.size()));
+    }, pre).ok());
   }
   void TearDown() override {
     {
@@ -123,6 +146,7 @@ class HttpServerTest : public ::testing::Test {
   std::mutex mu_;
   std::condition_variable cv_;
   bool in_slow_ = false, release_slow_ = false;
+  std::atomic<int> handler_calls_{0};
   std::vector<RequestRecord> records_;
 };
 
@@ -277,6 +301,47 @@ TEST_F(HttpServerTest, LargeUploadWithExpectContinue) {
   EXPECT_EQ(recs.back().route, "echo");
   EXPECT_EQ(recs.back().bytes_in, body.size());
   EXPECT_EQ(recs.back().object, "echo");
+}
+
+TEST_F(HttpServerTest, BeforeBodyAnswersWithoutReadingTheBody) {
+  StartServer();
+  std::string body = Blob(3 << 20, 4);
+  CurlClient c;
+  // libcurl waits for "100 Continue" before sending a body this large; the early answer means the
+  // body is never sent.
+  auto known = c.Perform("POST", base_ + "/precheck", {"X-Exists: 1"}, &body);
+  EXPECT_EQ(known.status, 200);
+  EXPECT_EQ(known.body, "{\"was_inserted\":false}");
+  EXPECT_EQ(handler_calls_.load(), 0);
+  auto fresh = c.Perform("POST", base_ + "/precheck", {}, &body);
+  EXPECT_EQ(fresh.status, 200);
+  EXPECT_EQ(fresh.body, "read " + std::to_string(body.size()));
+  EXPECT_EQ(handler_calls_.load(), 1);
+  // A client that sends the body anyway gets the early answer and a closed connection.
+  RawConnection raw(server_->port());
+  ASSERT_TRUE(raw.Send("POST /precheck HTTP/1.1\r\nHost: x\r\nX-Exists: 1\r\n"
+                       "Content-Length: 5\r\n\r\nhello"));
+  auto r = raw.Read();
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(r->Header("connection"), "close");
+  EXPECT_TRUE(raw.ClosedByPeer());
+  bool found = false;
+  for (int i = 0; i < 200 && !found; ++i) {
+    for (const auto& rec : Records()) found |= rec.route == "precheck" && rec.object == "known";
+    if (!found) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  EXPECT_TRUE(found);
+}
+
+TEST_F(HttpServerTest, EveryResponseCarriesARequestId) {
+  StartServer();
+  CurlClient c;
+  auto a = c.Perform("GET", base_ + "/hello/a");
+  auto b = c.Perform("GET", base_ + "/nothing");
+  EXPECT_EQ(a.headers["x-request-id"].size(), 16u);
+  EXPECT_EQ(b.headers["x-request-id"].size(), 16u);
+  EXPECT_NE(a.headers["x-request-id"], b.headers["x-request-id"]);
 }
 
 TEST_F(HttpServerTest, GarbageGets400AndNeverCrashes) {

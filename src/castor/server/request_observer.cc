@@ -22,7 +22,8 @@ RequestObserver MakeRequestObserver(ServerMetrics* metrics, AuditLog* audit, Log
                 {"bytes_out", r.bytes_out},
                 {"ms", std::chrono::duration<double, std::milli>(r.duration).count()},
                 {"token_id", r.token_id},
-                {"remote", r.remote}});
+                {"remote", r.remote},
+                {"request_id", r.request_id}});
     }
   };
 }

@@ -15,6 +15,7 @@
 #include <functional>
 #include <map>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -33,6 +34,11 @@ struct RouteOptions {
   // Largest request body accepted (413 beyond), checked against Content-Length before reading and
   // enforced while reading. Default 1 MiB; xorb uploads set 64 MiB and more.
   uint64_t max_body = 1 << 20;
+  // Optional: runs after authorisation and before any body byte is read (Request::body is still
+  // empty). Returning a Response answers the request without reading the body (the connection
+  // then closes if a body was announced, and a client waiting on "Expect: 100-continue" never
+  // sends it): e.g. a xorb upload whose xorb already exists, or a request invalid from its path.
+  std::function<std::optional<Response>(Request&)> before_body;
 };
 
 class Router {

@@ -9,6 +9,12 @@ Handler Named(std::string name) {
   return [name](Request&) { return Response::Text(200, name); };
 }
 
+RouteOptions Public() {
+  RouteOptions o;
+  o.scope = Scope::kNone;
+  return o;
+}
+
 std::string Call(const Router::Match& m) {
   Request req;
   return m.route->handler(req).body;
@@ -22,7 +28,7 @@ class RouterTest : public ::testing::Test {
     ASSERT_TRUE(r.Add("GET", "/api/{type}s/{repo...}/xet-{kind}-token/{rev}", Named("token")).ok());
     ASSERT_TRUE(r.Add("GET", "/v1/reconstructions/{file_id}", Named("recon")).ok());
     ASSERT_TRUE(r.Add("POST", "/v1/reconstructions", Named("batch")).ok());
-    ASSERT_TRUE(r.Add("GET", "/metrics", Named("metrics"), {.name = "metrics", .scope = Scope::kNone}).ok());
+    ASSERT_TRUE(r.Add("GET", "/metrics", Named("metrics"), Public()).ok());
   }
   Router r;
 };
