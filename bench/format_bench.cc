@@ -87,7 +87,8 @@ void Decode(benchmark::State& state, const Input& in, CompressionPolicy policy, 
           auto v = dec.View(c.header, c.payload);
           benchmark::DoNotOptimize(v->data());
         } else {
-          Status s = dec.Decode(c.header, c.payload, MutableByteSpan(out.data(), c.header.uncompressed_size));
+          Status s = dec.Decode(c.header, c.payload,
+                                MutableByteSpan(out.data(), c.header.uncompressed_size));
           if (!s.ok()) state.SkipWithError(s.ToString().c_str());
           benchmark::DoNotOptimize(out.data());
         }
@@ -145,6 +146,7 @@ void Build(benchmark::State& state, const Input& in, CompressionPolicy policy) {
 void BM_BuildRandom(benchmark::State& s) { Build(s, Random(), CompressionPolicy::kPredict); }
 void BM_BuildBf16(benchmark::State& s) { Build(s, Bf16(), CompressionPolicy::kPredict); }
 void BM_BuildBf16BestOf(benchmark::State& s) { Build(s, Bf16(), CompressionPolicy::kBestOf); }
+void BM_BuildBf16Bg4Only(benchmark::State& s) { Build(s, Bf16(), CompressionPolicy::kBg4Lz4); }
 void BM_BuildBf16Lz4Only(benchmark::State& s) { Build(s, Bf16(), CompressionPolicy::kLz4); }
 
 // Peers in the same process: liblz4's frame API alone, chunk by chunk, on the bytes castor's
@@ -221,6 +223,7 @@ BENCHMARK(BM_MemcpyChunks)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildRandom)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildBf16)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildBf16BestOf)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_BuildBf16Bg4Only)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildBf16Lz4Only)->Unit(benchmark::kMillisecond);
 
 bool WriteFile(const std::string& path, ByteSpan b) {
@@ -237,7 +240,8 @@ int WriteData(const std::string& dir) {
     Bg4Split(ByteSpan(bf16.data).subspan(pos, n), grouped.data() + pos);
     pos += n;
   }
-  bool ok = WriteFile(dir + "/bf16.bin", bf16.data) && WriteFile(dir + "/random.bin", Random().data) &&
+  bool ok = WriteFile(dir + "/bf16.bin", bf16.data) &&
+            WriteFile(dir + "/random.bin", Random().data) &&
             WriteFile(dir + "/bf16-grouped.bin", grouped);
   if (!ok) std::fprintf(stderr, "format_bench: cannot write to %s\n", dir.c_str());
   return ok ? 0 : 1;

@@ -55,11 +55,11 @@ nlohmann::json ToJson(const ShardReader& r) {
                      {"bytes_on_disk", x.num_bytes_on_disk},
                      {"chunks", std::move(chunks)}});
   }
-  nlohmann::json doc = {{"header", {{"version", r.header_version()},
-                                    {"footer_size", r.footer_size()}}},
-                        {"files", std::move(files)},
-                        {"xorbs", std::move(xorbs)},
-                        {"keyed", r.keyed()}};
+  nlohmann::json doc = {
+      {"header", {{"version", r.header_version()}, {"footer_size", r.footer_size()}}},
+      {"files", std::move(files)},
+      {"xorbs", std::move(xorbs)},
+      {"keyed", r.keyed()}};
   if (r.footer()) {
     const ShardFooter& f = *r.footer();
     doc["footer"] = {{"version", f.version},
@@ -80,8 +80,8 @@ nlohmann::json ToJson(const ShardReader& r) {
 }
 
 std::string ToText(const ShardReader& r) {
-  std::string s = "header version " + U64(r.header_version()) + ", footer_size " +
-                  U64(r.footer_size()) + "\n";
+  std::string s =
+      "header version " + U64(r.header_version()) + ", footer_size " + U64(r.footer_size()) + "\n";
   for (const ShardFile& f : r.files()) {
     s += "file " + f.file_hash.ToXetHex() + " size " + U64(f.size()) + " terms " +
          U64(f.terms.size());
@@ -100,8 +100,8 @@ std::string ToText(const ShardReader& r) {
          U64(x.num_bytes_in_cas) + " on_disk " + U64(x.num_bytes_on_disk) + "\n";
     for (size_t i = 0; i < x.chunks.size(); ++i) {
       const ShardChunk& c = x.chunks[i];
-      s += "  chunk " + U64(i) + " " + c.hash.ToXetHex() + " offset " +
-           U64(c.byte_range_start) + " size " + U64(c.unpacked_bytes);
+      s += "  chunk " + U64(i) + " " + c.hash.ToXetHex() + " offset " + U64(c.byte_range_start) +
+           " size " + U64(c.unpacked_bytes);
       if (c.flags) s += " flags " + U64(c.flags);
       s += "\n";
     }
@@ -109,12 +109,11 @@ std::string ToText(const ShardReader& r) {
   if (r.footer()) {
     const ShardFooter& f = *r.footer();
     s += "footer version " + U64(f.version) + " file_info " + U64(f.file_info_offset) +
-         " cas_info " + U64(f.cas_info_offset) + " file_lookup " + U64(f.file_lookup_offset) +
-         "+" + U64(f.file_lookup_num_entry) + " xorb_lookup " + U64(f.xorb_lookup_offset) + "+" +
+         " cas_info " + U64(f.cas_info_offset) + " file_lookup " + U64(f.file_lookup_offset) + "+" +
+         U64(f.file_lookup_num_entry) + " xorb_lookup " + U64(f.xorb_lookup_offset) + "+" +
          U64(f.xorb_lookup_num_entry) + " chunk_lookup " + U64(f.chunk_lookup_offset) + "+" +
          U64(f.chunk_lookup_num_entry) + "\n";
-    s += "  key " + f.chunk_hash_key.ToRawHex() + (r.keyed() ? " (chunk hashes keyed)" : "") +
-         "\n";
+    s += "  key " + f.chunk_hash_key.ToRawHex() + (r.keyed() ? " (chunk hashes keyed)" : "") + "\n";
     s += "  created " + U64(f.creation_timestamp) + " expiry " + U64(f.key_expiry) +
          " stored_bytes_on_disk " + U64(f.stored_bytes_on_disk) + " materialized_bytes " +
          U64(f.materialized_bytes) + " stored_bytes " + U64(f.stored_bytes) + " footer_offset " +

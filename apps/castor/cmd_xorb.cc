@@ -313,7 +313,8 @@ const Command kXorb("xorb", [](CLI::App& app, int& exit_code) {
       "('xorb <hash> <chunks> chunks <bytes> -> <serialized bytes> bytes'), per file "
       "('file <file-id> <size> <path>') and for the shard.");
   p->add_option("files", pack->files, "Files to pack")->required();
-  p->add_option("-o,--out", pack->out, "Output directory (created if missing)")->capture_default_str();
+  p->add_option("-o,--out", pack->out, "Output directory (created if missing)")
+      ->capture_default_str();
   p->add_option("--compression", pack->compression,
                 "predict (default: one codec per chunk, chosen cheaply), best (try LZ4 and "
                 "BG4+LZ4 on every chunk), lz4, bg4, none")

@@ -18,8 +18,7 @@ namespace castor {
 namespace {
 
 Bytes Read(const std::string& name) {
-  std::ifstream in(std::string(CASTOR_TESTDATA_DIR) + "/xet/hfjs-upload/" + name,
-                   std::ios::binary);
+  std::ifstream in(std::string(CASTOR_TESTDATA_DIR) + "/xet/hfjs-upload/" + name, std::ios::binary);
   EXPECT_TRUE(in.good()) << name;
   return Bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
 }
@@ -94,8 +93,8 @@ TEST_F(HfJsUpload, CastorBuildsTheSameXorbContent) {
     EXPECT_EQ(x->hash, kXorbHash);
     auto r = XorbReader::Parse(xorb_);
     for (size_t i = 0; i < 6; ++i) {
-      EXPECT_EQ(x->chunks[i].scheme, r->chunk(i).header.scheme) << "policy " << int(policy)
-                                                                 << " chunk " << i;
+      EXPECT_EQ(x->chunks[i].scheme, r->chunk(i).header.scheme)
+          << "policy " << int(policy) << " chunk " << i;
     }
     std::printf("policy %d: castor %zu bytes, hf.js %zu bytes\n", int(policy), x->bytes.size(),
                 xorb_.size());

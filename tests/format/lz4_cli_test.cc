@@ -32,8 +32,8 @@ class Lz4Cli : public ::testing::Test {
   // Runs `lz4 <options>` on `data`; returns the frame.
   Bytes Frame(ByteSpan data, const std::string& options) {
     fs::path in = dir_ / "in", out = dir_ / "out";
-    std::ofstream(in, std::ios::binary).write(reinterpret_cast<const char*>(data.data()),
-                                              data.size());
+    std::ofstream(in, std::ios::binary)
+        .write(reinterpret_cast<const char*>(data.data()), data.size());
     std::string cmd = "lz4 -q -f " + options + " " + in.string() + " " + out.string();
     EXPECT_EQ(std::system(cmd.c_str()), 0) << cmd;
     std::ifstream f(out, std::ios::binary);
@@ -53,14 +53,14 @@ Bytes Mixed(size_t n) {
 TEST_F(Lz4Cli, DecodesFramesWithEveryOption) {
   const Bytes data = Mixed(131072);
   const char* options[] = {
-      "-B4",                                         // 64 KiB blocks: 2+ blocks per chunk
-      "-B4 -BD",                                     // linked blocks
-      "-B4 --content-size",                          // content size in the header
-      "-B4 -BD --content-size -BX",                  // + block checksums
-      "-B4 --no-frame-crc",                          // no content checksum
-      "-B7 -BX --content-size",                      // one 4 MiB block, checksums
-      "-9 -B4 -BD",                                  // high compression, linked
-      "-B5 --favor-decSpeed -12 -BX",                // LZ4 HC with decode-speed bias
+      "-B4",                           // 64 KiB blocks: 2+ blocks per chunk
+      "-B4 -BD",                       // linked blocks
+      "-B4 --content-size",            // content size in the header
+      "-B4 -BD --content-size -BX",    // + block checksums
+      "-B4 --no-frame-crc",            // no content checksum
+      "-B7 -BX --content-size",        // one 4 MiB block, checksums
+      "-9 -B4 -BD",                    // high compression, linked
+      "-B5 --favor-decSpeed -12 -BX",  // LZ4 HC with decode-speed bias
   };
   Lz4FrameDecoder dec;
   for (const char* opt : options) {

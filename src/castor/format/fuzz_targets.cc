@@ -72,8 +72,8 @@ Status FuzzChunkDecoders(ByteSpan data) {
     Bg4Split(chunk, grouped.data());
     Bg4Join(grouped, back.data());
     if (!std::equal(back.begin(), back.end(), chunk.begin())) return Internal("BG4 round trip");
-    for (auto policy : {CompressionPolicy::kLz4, CompressionPolicy::kBg4Lz4,
-                        CompressionPolicy::kPredict}) {
+    for (auto policy :
+         {CompressionPolicy::kLz4, CompressionPolicy::kBg4Lz4, CompressionPolicy::kPredict}) {
       ChunkEncoder enc(policy);
       Bytes rec;
       Result<ChunkHeader> eh = enc.Append(chunk, &rec);

@@ -1,7 +1,7 @@
 // libFuzzer target xorb_reader_fuzz (built with -DCASTOR_FUZZ=ON and clang); see fuzz_targets.h.
 #include <cstdint>
-#include <cstdlib>
 #include <cstdio>
+#include <cstdlib>
 
 #include "castor/format/fuzz_targets.h"
 

@@ -39,8 +39,8 @@ void AppendShardFooter(const ShardFooter& f, Bytes* out) {
   AppendLE64(*out, f.creation_timestamp);
   AppendLE64(*out, f.key_expiry);
   out->insert(out->end(), 48, 0);
-  for (uint64_t v : {f.stored_bytes_on_disk, f.materialized_bytes, f.stored_bytes,
-                     f.footer_offset}) {
+  for (uint64_t v :
+       {f.stored_bytes_on_disk, f.materialized_bytes, f.stored_bytes, f.footer_offset}) {
     AppendLE64(*out, v);
   }
 }
@@ -68,9 +68,8 @@ Result<Bytes> ShardBuilder::Build(Form form, const HashKey& key, uint64_t creati
       const ShardFile& f = files_[i];
       if (!f.verification.empty() && f.verification.size() != f.terms.size()) {
         return InvalidArgument("file " + f.file_hash.ToXetHex() + ": " +
-                               std::to_string(f.verification.size()) +
-                               " verification hashes for " + std::to_string(f.terms.size()) +
-                               " terms");
+                               std::to_string(f.verification.size()) + " verification hashes for " +
+                               std::to_string(f.terms.size()) + " terms");
       }
       for (const ShardTerm& t : f.terms) {
         if (t.chunk_begin >= t.chunk_end) {
@@ -113,8 +112,7 @@ Result<Bytes> ShardBuilder::Build(Form form, const HashKey& key, uint64_t creati
       file_lookup.push_back({TruncatedHash(f.file_hash), record, 0});
       AppendRecord(&out, f.file_hash, f.flags(), uint32_t(f.terms.size()), 0, 0);
       for (const ShardTerm& t : f.terms) {
-        AppendRecord(&out, t.xorb_hash, t.cas_flags, t.unpacked_bytes, t.chunk_begin,
-                     t.chunk_end);
+        AppendRecord(&out, t.xorb_hash, t.cas_flags, t.unpacked_bytes, t.chunk_begin, t.chunk_end);
         footer.materialized_bytes += t.unpacked_bytes;
       }
       for (const Hash& v : f.verification) AppendRecord(&out, v, 0, 0, 0, 0);

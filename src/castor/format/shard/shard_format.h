@@ -63,7 +63,7 @@ struct ShardFile {
 };
 
 struct ShardChunk {
-  Hash hash;                    // keyed in a global-dedup shard
+  Hash hash;                      // keyed in a global-dedup shard
   uint32_t byte_range_start = 0;  // cumulative uncompressed offset in the xorb
   uint32_t unpacked_bytes = 0;
   uint32_t flags = 0;  // kChunkFlagGlobalDedup
@@ -93,7 +93,7 @@ struct ShardFooter {
   uint64_t xorb_lookup_num_entry = 0;
   uint64_t chunk_lookup_offset = 0;
   uint64_t chunk_lookup_num_entry = 0;
-  HashKey chunk_hash_key;  // all zero: chunk hashes are not keyed
+  HashKey chunk_hash_key;           // all zero: chunk hashes are not keyed
   uint64_t creation_timestamp = 0;  // Unix seconds
   uint64_t key_expiry = 0;          // Unix seconds
   uint64_t stored_bytes_on_disk = 0;

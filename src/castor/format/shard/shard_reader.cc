@@ -89,8 +89,8 @@ Result<ShardReader> ShardReader::Parse(ByteSpan shard) {
     const uint32_t flags = LoadLE32(rec + 32);
     const uint64_t n = LoadLE32(rec + 36);
     if (flags & ~(kFileFlagWithVerification | kFileFlagWithMetadataExt)) {
-      return Corruption(where + ": unknown file flags 0x" +
-                        HexEncode(ByteSpan(rec + 32, 4)) + " (bytes, little-endian)");
+      return Corruption(where + ": unknown file flags 0x" + HexEncode(ByteSpan(rec + 32, 4)) +
+                        " (bytes, little-endian)");
     }
     const bool verification = flags & kFileFlagWithVerification;
     const bool ext = flags & kFileFlagWithMetadataExt;
@@ -215,8 +215,8 @@ Status ShardReader::ReadLookupTables(ByteSpan shard, const std::vector<uint32_t>
   auto table = [&](const char* name, uint64_t offset, uint64_t count,
                    size_t entry) -> Result<const uint8_t*> {
     if (offset < cas_info_end_ || offset > end || count > (end - offset) / entry) {
-      return Corruption(std::string("shard ") + name + " lookup table (offset " + N(offset) +
-                        ", " + N(count) + " entries) outside the shard's table area");
+      return Corruption(std::string("shard ") + name + " lookup table (offset " + N(offset) + ", " +
+                        N(count) + " entries) outside the shard's table area");
     }
     return shard.data() + offset;
   };
@@ -235,15 +235,15 @@ Status ShardReader::ReadLookupTables(ByteSpan shard, const std::vector<uint32_t>
     return Status::OK();
   };
 
-  CASTOR_ASSIGN_OR_RETURN(const uint8_t* fp, table("file", f.file_lookup_offset,
-                                                   f.file_lookup_num_entry,
-                                                   kShardFileLookupEntrySize));
-  CASTOR_ASSIGN_OR_RETURN(const uint8_t* xp, table("xorb", f.xorb_lookup_offset,
-                                                   f.xorb_lookup_num_entry,
-                                                   kShardXorbLookupEntrySize));
-  CASTOR_ASSIGN_OR_RETURN(const uint8_t* cp, table("chunk", f.chunk_lookup_offset,
-                                                   f.chunk_lookup_num_entry,
-                                                   kShardChunkLookupEntrySize));
+  CASTOR_ASSIGN_OR_RETURN(
+      const uint8_t* fp,
+      table("file", f.file_lookup_offset, f.file_lookup_num_entry, kShardFileLookupEntrySize));
+  CASTOR_ASSIGN_OR_RETURN(
+      const uint8_t* xp,
+      table("xorb", f.xorb_lookup_offset, f.xorb_lookup_num_entry, kShardXorbLookupEntrySize));
+  CASTOR_ASSIGN_OR_RETURN(
+      const uint8_t* cp,
+      table("chunk", f.chunk_lookup_offset, f.chunk_lookup_num_entry, kShardChunkLookupEntrySize));
   for (uint64_t i = 0; i < f.file_lookup_num_entry; ++i, fp += kShardFileLookupEntrySize) {
     int64_t ord = record_ordinal(file_records, LoadLE32(fp + 8));
     if (ord < 0) {

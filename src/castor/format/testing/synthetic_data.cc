@@ -73,9 +73,9 @@ Bytes SyntheticFp32Weights(size_t bytes, uint64_t seed) {
 
 Bytes SyntheticText(size_t bytes, uint64_t seed) {
   static constexpr std::string_view kWords[] = {
-      "the",   "model", "weights", "of",     "a",      "layer",   "are",  "stored", "in",
-      "xorbs", "and",   "shards",  "which",  "hold",   "chunks",  "that", "dedup",  "across",
-      "files", "when",  "content", "repeats", "server", "client", "range", "hash",  "tensor"};
+      "the",   "model", "weights", "of",      "a",      "layer",  "are",   "stored", "in",
+      "xorbs", "and",   "shards",  "which",   "hold",   "chunks", "that",  "dedup",  "across",
+      "files", "when",  "content", "repeats", "server", "client", "range", "hash",   "tensor"};
   SplitMix64 rng(seed);
   Bytes out;
   out.reserve(bytes + 16);

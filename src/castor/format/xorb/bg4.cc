@@ -37,6 +37,7 @@ void Bg4Split(ByteSpan in, uint8_t* out) {
   const __m128i lo = _mm_set1_epi16(0x00ff);
   for (; i + 16 <= quads; i += 16) {
     const __m128i* s = reinterpret_cast<const __m128i*>(src + 4 * i);
+    _mm_prefetch(reinterpret_cast<const char*>(src + 4 * i + 2048), _MM_HINT_T0);
     __m128i a = _mm_loadu_si128(s), b = _mm_loadu_si128(s + 1);
     __m128i c = _mm_loadu_si128(s + 2), d = _mm_loadu_si128(s + 3);
     __m128i even_ab = _mm_packus_epi16(_mm_and_si128(a, lo), _mm_and_si128(b, lo));

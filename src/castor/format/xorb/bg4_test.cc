@@ -27,8 +27,8 @@ TEST(Bg4, SpecExampleGroupSizes) {
 }
 
 TEST(Bg4, MatchesDefinitionAndInvertsForEverySizeClass) {
-  for (size_t n : {0, 1, 2, 3, 4, 5, 63, 64, 65, 66, 67, 127, 128, 129, 1000, 4099, 131072,
-                   131071, 131070, 131069}) {
+  for (size_t n : {0,  1,   2,   3,   4,    5,    63,     64,     65,     66,
+                   67, 127, 128, 129, 1000, 4099, 131072, 131071, 131070, 131069}) {
     Bytes in = SplitMix64::Generate(n, n + 1);
     Bytes grouped(n), back(n);
     Bg4Split(in, grouped.data());

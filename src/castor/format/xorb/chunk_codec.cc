@@ -49,9 +49,10 @@ Result<ChunkHeader> ChunkEncoder::Encode(ByteSpan chunk, uint8_t* dst) {
     case CompressionPolicy::kLz4:
     case CompressionPolicy::kBg4Lz4:
     case CompressionPolicy::kPredict: {
-      CompressionScheme s = policy_ == CompressionPolicy::kLz4      ? CompressionScheme::kLz4
-                            : policy_ == CompressionPolicy::kBg4Lz4 ? CompressionScheme::kBg4Lz4
-                                                                    : predictor_.Predict(chunk).scheme;
+      CompressionScheme s = policy_ == CompressionPolicy::kLz4 ? CompressionScheme::kLz4
+                            : policy_ == CompressionPolicy::kBg4Lz4
+                                ? CompressionScheme::kBg4Lz4
+                                : predictor_.Predict(chunk).scheme;
       CASTOR_ASSIGN_OR_RETURN(size_t c, CompressWith(s, chunk, frame_.data()));
       if (c < n) {
         h.scheme = s;

@@ -25,8 +25,7 @@ enum class CompressionPolicy {
 
 class ChunkEncoder {
  public:
-  explicit ChunkEncoder(CompressionPolicy policy = CompressionPolicy::kPredict)
-      : policy_(policy) {}
+  explicit ChunkEncoder(CompressionPolicy policy = CompressionPolicy::kPredict) : policy_(policy) {}
 
   // Appends the chunk record (8-byte header + payload) for `chunk` to *out and returns its
   // header. InvalidArgument unless 1 <= chunk.size() <= 131072.

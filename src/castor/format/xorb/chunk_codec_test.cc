@@ -37,12 +37,15 @@ Bytes Decode(const Record& r) {
 }
 
 TEST(ChunkCodec, EveryPolicyRoundTripsEveryKindOfData) {
-  const Bytes inputs[] = {SyntheticBf16Weights(131072, 1), SyntheticFp32Weights(100003, 2),
-                          SyntheticText(65537, 3), SplitMix64::Generate(131072, 4),
-                          Bytes(8192, 0), Bytes{7}, Bytes(3, 1)};
-  for (auto policy : {CompressionPolicy::kNone, CompressionPolicy::kLz4,
-                      CompressionPolicy::kBg4Lz4, CompressionPolicy::kPredict,
-                      CompressionPolicy::kBestOf}) {
+  const Bytes inputs[] = {SyntheticBf16Weights(131072, 1),
+                          SyntheticFp32Weights(100003, 2),
+                          SyntheticText(65537, 3),
+                          SplitMix64::Generate(131072, 4),
+                          Bytes(8192, 0),
+                          Bytes{7},
+                          Bytes(3, 1)};
+  for (auto policy : {CompressionPolicy::kNone, CompressionPolicy::kLz4, CompressionPolicy::kBg4Lz4,
+                      CompressionPolicy::kPredict, CompressionPolicy::kBestOf}) {
     ChunkEncoder enc(policy);
     for (const Bytes& in : inputs) {
       Record r = Encode(enc, in);
@@ -68,8 +71,7 @@ TEST(ChunkCodec, StoresRawWhenCompressionDoesNotHelp) {
 
 TEST(ChunkCodec, ChoosesSchemes) {
   ChunkEncoder enc(CompressionPolicy::kPredict);
-  EXPECT_EQ(Encode(enc, SyntheticBf16Weights(131072, 5)).header.scheme,
-            CompressionScheme::kBg4Lz4);
+  EXPECT_EQ(Encode(enc, SyntheticBf16Weights(131072, 5)).header.scheme, CompressionScheme::kBg4Lz4);
   EXPECT_EQ(Encode(enc, SyntheticText(131072, 6)).header.scheme, CompressionScheme::kLz4);
   ChunkEncoder best(CompressionPolicy::kBestOf);
   EXPECT_EQ(Encode(best, SyntheticBf16Weights(131072, 5)).header.scheme,

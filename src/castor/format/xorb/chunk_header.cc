@@ -6,9 +6,12 @@ namespace castor {
 
 std::string_view CompressionSchemeName(CompressionScheme s) {
   switch (s) {
-    case CompressionScheme::kNone: return "none";
-    case CompressionScheme::kLz4: return "lz4";
-    case CompressionScheme::kBg4Lz4: return "bg4-lz4";
+    case CompressionScheme::kNone:
+      return "none";
+    case CompressionScheme::kLz4:
+      return "lz4";
+    case CompressionScheme::kBg4Lz4:
+      return "bg4-lz4";
   }
   return "unknown";
 }

@@ -67,10 +67,14 @@ namespace {
 size_t DeclaredBlockSize(ByteSpan frame) {
   if (frame.size() < 6 || LoadLE32(frame.data()) != 0x184D2204u) return 0;
   switch ((frame[5] >> 4) & 7) {
-    case 4: return size_t{64} << 10;
-    case 5: return size_t{256} << 10;
-    case 6: return size_t{1} << 20;
-    case 7: return size_t{4} << 20;
+    case 4:
+      return size_t{64} << 10;
+    case 5:
+      return size_t{256} << 10;
+    case 6:
+      return size_t{1} << 20;
+    case 7:
+      return size_t{4} << 20;
   }
   return 0;
 }
@@ -100,8 +104,8 @@ Status Lz4FrameDecoder::Run(ByteSpan frame, MutableByteSpan out, size_t expected
   for (;;) {
     size_t in_len = frame.size() - in_pos;
     size_t out_len = out.size() - out_pos;
-    size_t r = LZ4F_decompress(d, out.data() + out_pos, &out_len, frame.data() + in_pos, &in_len,
-                               &opts);
+    size_t r =
+        LZ4F_decompress(d, out.data() + out_pos, &out_len, frame.data() + in_pos, &in_len, &opts);
     if (LZ4F_isError(r)) {
       return Corruption(std::string("lz4 frame: ") + LZ4F_getErrorName(r) + " at byte " +
                         std::to_string(in_pos));

@@ -19,8 +19,8 @@ Bytes Compress(ByteSpan in) {
 
 TEST(Lz4Frame, RoundTripsTextAndRandom) {
   Lz4FrameDecoder dec;
-  for (const Bytes& in : {SyntheticText(131072, 1), SplitMix64::Generate(100000, 2),
-                          Bytes(77, 'a'), Bytes{42}}) {
+  for (const Bytes& in :
+       {SyntheticText(131072, 1), SplitMix64::Generate(100000, 2), Bytes(77, 'a'), Bytes{42}}) {
     Bytes frame = Compress(in);
     ASSERT_GE(frame.size(), 7u);
     EXPECT_EQ(LoadLE32(frame.data()), 0x184D2204u);

@@ -13,8 +13,8 @@
 namespace castor {
 namespace {
 
-constexpr size_t kBlock = 64;          // smallest chunk worth predicting for
-constexpr size_t kSegments = 4;        // sampled pieces, one per quarter of the chunk
+constexpr size_t kBlock = 64;           // smallest chunk worth predicting for
+constexpr size_t kSegments = 4;         // sampled pieces, one per quarter of the chunk
 constexpr size_t kSegmentBytes = 2048;  // per piece (a multiple of 4 keeps lanes aligned)
 constexpr size_t kMaxLaneCount = kSegments * kSegmentBytes;  // bound on any histogram count
 constexpr size_t kTrialPieces = 8;
@@ -81,8 +81,8 @@ SchemePrediction SchemePredictor::Predict(ByteSpan chunk) {
   // that numeric data filling only part of a chunk (a file boundary inside the chunk, a header
   // before a tensor) is still seen.
   const size_t segments = n >= 2 * kSegments * kSegmentBytes ? kSegments : 1;
-  const size_t piece = segments == 1 ? std::min(n, kSegments * kSegmentBytes) & ~size_t{3}
-                                     : kSegmentBytes;
+  const size_t piece =
+      segments == 1 ? std::min(n, kSegments * kSegmentBytes) & ~size_t{3} : kSegmentBytes;
   std::array<std::array<uint32_t, 256>, 4> total{};
   double best_segment_gain = -1.0;
   double worst_segment_gain = -1.0;
@@ -136,13 +136,13 @@ SchemePrediction SchemePredictor::Predict(ByteSpan chunk) {
     // re-initialisation of the 16 KiB state, which would cost more than the trials themselves.
     auto* stream = reinterpret_cast<LZ4_stream_t*>(lz4_state_.data());
     LZ4_resetStream_fast(stream);
-    int plain = LZ4_compress_fast_continue(stream, reinterpret_cast<const char*>(src.data()),
-                                           reinterpret_cast<char*>(out_.data()), int(trial), cap,
-                                           1);
+    int plain =
+        LZ4_compress_fast_continue(stream, reinterpret_cast<const char*>(src.data()),
+                                   reinterpret_cast<char*>(out_.data()), int(trial), cap, 1);
     LZ4_resetStream_fast(stream);
-    int grouped = LZ4_compress_fast_continue(stream, reinterpret_cast<const char*>(grouped_.data()),
-                                             reinterpret_cast<char*>(out_.data()), int(trial), cap,
-                                             1);
+    int grouped =
+        LZ4_compress_fast_continue(stream, reinterpret_cast<const char*>(grouped_.data()),
+                                   reinterpret_cast<char*>(out_.data()), int(trial), cap, 1);
     out.trial_plain += uint32_t(plain > 0 ? plain : trial);
     out.trial_grouped += uint32_t(grouped > 0 ? grouped : trial);
   }

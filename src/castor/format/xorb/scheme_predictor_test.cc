@@ -50,7 +50,8 @@ TEST(SchemePredictor, WithinOnePercentOfBruteForce) {
   Bytes mixed(n);
   Bytes text = SyntheticText(n, 15), weights = SyntheticBf16Weights(n, 16);
   for (size_t i = 0; i < n; ++i) mixed[i] = ((i / 49152) % 2 ? weights : text)[i];
-  Case cases[] = {{"mixed", mixed, 0.05},{"bf16", SyntheticBf16Weights(n, 11), 0.01},
+  Case cases[] = {{"mixed", mixed, 0.05},
+                  {"bf16", SyntheticBf16Weights(n, 11), 0.01},
                   {"fp32", SyntheticFp32Weights(n, 12), 0.01},
                   {"text", SyntheticText(n, 13), 0.01},
                   {"random", SplitMix64::Generate(n, 14), 0.001}};

@@ -18,7 +18,7 @@ namespace castor {
 struct XorbBuilderOptions {
   CompressionPolicy compression = CompressionPolicy::kPredict;
   // Limits; the defaults are the protocol's. Smaller values are for tests.
-  size_t max_bytes = kXorbMaxBytes;    // both serialized and uncompressed
+  size_t max_bytes = kXorbMaxBytes;  // both serialized and uncompressed
   size_t max_chunks = kXorbMaxChunks;
 };
 

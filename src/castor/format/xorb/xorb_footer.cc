@@ -117,8 +117,7 @@ Result<XorbFooter> ParseXorbFooter(ByteSpan bytes) {
   uint32_t info_length = LoadLE32(c.Take(4));
   if (n3 != n) return Corruption("xorb footer: trailing chunk count " + std::to_string(n3));
   if (hashes_from_end != 52 + 40 * n || bounds_from_end != 40 + 8 * n) {
-    return Corruption("xorb footer: section offsets do not match " + std::to_string(n) +
-                      " chunks");
+    return Corruption("xorb footer: section offsets do not match " + std::to_string(n) + " chunks");
   }
   if (info_length != 92 + 40 * n) {
     return Corruption("xorb footer: info length " + std::to_string(info_length) +
@@ -143,8 +142,8 @@ Result<XorbFooter> ParseXorbFooter(ByteSpan bytes) {
 }
 
 Result<XorbFooter> ParseXorbFooterAtEnd(ByteSpan object) {
-  if (object.size() < 4) return Corruption("xorb footer: object of " +
-                                           std::to_string(object.size()) + " bytes");
+  if (object.size() < 4)
+    return Corruption("xorb footer: object of " + std::to_string(object.size()) + " bytes");
   uint64_t info_length = LoadLE32(object.data() + object.size() - 4);
   if (info_length + 4 > object.size()) {
     return Corruption("xorb footer: info length " + std::to_string(info_length) +

@@ -85,7 +85,7 @@ TEST(XorbFooter, RejectsEveryTruncationAndInconsistency) {
   corrupt(48, 5, "chunks do not match");
   const size_t bounds = 52 + 128;
   corrupt(bounds + 8, 3, "boundary count 3");
-  corrupt(bounds + 12 + 3, 0x7f, "physical end");  // chunk 0 record far too long
+  corrupt(bounds + 12 + 3, 0x7f, "physical end");           // chunk 0 record far too long
   corrupt(bounds + 12 + 16 + 3, 0x7f, "uncompressed end");  // not increasing into chunk 1
   corrupt(b.size() - 4, 0, "info length");
 }

@@ -30,7 +30,9 @@ class XorbReader {
  public:
   // Walks and validates all chunk headers. Corruption (with the chunk index and offset) for an
   // invalid header, a payload running past the end, no chunk at all, more than 8192 chunks, more
-  // than 64 MiB uncompressed, or a footer that is malformed or disagrees with the records.
+  // than 64 MiB + 8 bytes per chunk of records, or a footer that is malformed or disagrees with
+  // the records. The uncompressed size is not limited beyond 8192 x 128 KiB: the JS client cuts
+  // xorbs on serialized bytes only.
   static Result<XorbReader> Parse(ByteSpan xorb);
 
   size_t num_chunks() const { return chunks_.size(); }
