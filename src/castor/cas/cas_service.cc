@@ -48,10 +48,9 @@ Result<bool> CasService::PutXorb(const Hash& xorb_hash, ByteSpan body) {
 
   auto reader = XorbReader::Parse(body);
   if (!reader.ok()) return Reject(name + ": " + reader.status().message());
-  if (reader->records_size() > kXorbMaxBytes) {
-    return Reject(name + ": " + std::to_string(reader->records_size()) +
-                  " bytes of chunk records exceed the 64 MiB limit");
-  }
+  // Size limits are the reader's: 64 MiB of records plus 8 bytes of header per chunk (the
+  // reference client cuts on uncompressed bytes), any uncompressed size within 8192 chunks (the
+  // JS client cuts on serialized bytes). Both clients' xorbs must be accepted.
   auto chunks = reader->ComputeChunkHashes();
   if (!chunks.ok()) return Reject(name + ": " + chunks.status().message());
   Hash actual = XorbHash(*chunks);

@@ -7,6 +7,7 @@
 #include "castor/chunking/chunker.h"
 #include "castor/format/shard/shard_builder.h"
 #include "castor/format/shard/shard_reader.h"
+#include "castor/format/xorb/chunk_codec.h"
 #include "castor/format/xorb/xorb_builder.h"
 #include "castor/format/xorb/xorb_reader.h"
 #include "castor/hash/sha256.h"
@@ -165,6 +166,59 @@ TEST_F(CasServiceTest, XorbRejectedWhenHashOrBytesAreWrong) {
   Bytes truncated(x.bytes.begin(), x.bytes.end() - 7);
   EXPECT_EQ(cas_->PutXorb(x.hash, truncated).status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(Count("xorbs/"), 0u);
+}
+
+// Records `chunks` with `policy` into one xorb body; returns it and its hash.
+std::pair<Bytes, Hash> XorbOf(const std::vector<Bytes>& chunks, CompressionPolicy policy) {
+  ChunkEncoder enc(policy);
+  Bytes body;
+  std::vector<HashAndSize> hashes;
+  for (const Bytes& c : chunks) {
+    EXPECT_TRUE(enc.Append(c, &body).ok());
+    hashes.push_back({ChunkHash(c), uint32_t(c.size())});
+  }
+  return {std::move(body), XorbHash(hashes)};
+}
+
+// Regression: castor serve refused the official JS client's xorbs of compressible data. It cuts
+// xorbs on serialized bytes only (more than 64 MiB uncompressed), the reference client on
+// uncompressed bytes (64 MiB + headers serialized). Both shapes must be accepted.
+TEST_F(CasServiceTest, XorbsOfBothReferenceClientsAreAccepted) {
+  // JS client shape: 600 compressible 128 KiB chunks, 75 MiB uncompressed in a small body.
+  std::vector<Bytes> compressible;
+  for (int i = 0; i < 600; ++i) {
+    Bytes c(131072, uint8_t(i % 7));
+    StoreLE32(c.data(), uint32_t(i));
+    compressible.push_back(std::move(c));
+  }
+  auto [js_body, js_hash] = XorbOf(compressible, CompressionPolicy::kLz4);
+  ASSERT_LT(js_body.size(), 8u << 20);
+  auto js = cas_->PutXorb(js_hash, js_body);
+  ASSERT_TRUE(js.ok()) << js.status().ToString();
+  EXPECT_TRUE(*js);
+  EXPECT_EQ(*cas_->XorbSize(js_hash), js_body.size());
+
+  // Reference client shape: 512 incompressible chunks = exactly 64 MiB of data, 64 MiB + 4 KiB
+  // serialized.
+  Bytes random = SplitMix64::Generate(513 * 131072, 9);
+  std::vector<Bytes> raw;
+  for (int i = 0; i < 512; ++i) {
+    raw.emplace_back(random.begin() + i * 131072, random.begin() + (i + 1) * 131072);
+  }
+  auto [rs_body, rs_hash] = XorbOf(raw, CompressionPolicy::kNone);
+  ASSERT_EQ(rs_body.size(), (64u << 20) + 512 * 8);
+  auto rs = cas_->PutXorb(rs_hash, rs_body);
+  ASSERT_TRUE(rs.ok()) << rs.status().ToString();
+  EXPECT_TRUE(*rs);
+
+  // One more raw chunk is past both rules: refused, nothing stored.
+  raw.emplace_back(random.begin() + 512 * 131072, random.end());
+  auto [over_body, over_hash] = XorbOf(raw, CompressionPolicy::kNone);
+  auto over = cas_->PutXorb(over_hash, over_body);
+  ASSERT_FALSE(over.ok());
+  EXPECT_EQ(over.status().code(), StatusCode::kInvalidArgument);
+  EXPECT_NE(over.status().message().find("exceeds 64 MiB"), std::string::npos);
+  EXPECT_EQ(Count("xorbs/"), 2u);
 }
 
 TEST_F(CasServiceTest, ShardRegistersFilesThatReconstructExactly) {
