@@ -49,20 +49,22 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 gbps() { awk -v b="$bytes" -v s="$1" 'BEGIN {printf "%.2f", b / s / 1e9}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", a / b}'; }
 
-# timed KEY CMD...: one warm-up run, then RUNS timed runs; sets wall[KEY] (median seconds) and
-# rss[KEY] (largest peak RSS, MiB).
-declare -A wall rss
+# timed KEY CMD...: one warm-up run, then RUNS timed runs; sets wall[KEY] (median seconds),
+# cpu[KEY] (median user + system seconds: less sensitive than wall clock to other load on the
+# machine) and rss[KEY] (largest peak RSS, MiB).
+declare -A wall cpu rss
 timed() {
   local key=$1
   shift
   "$@" >/dev/null 2>&1 || die "failed: $*"
   : >"$work/times"
   for _ in $(seq "$runs"); do
-    /usr/bin/time -f "%e %M" -o "$work/t" "$@" >/dev/null 2>"$work/err" || die "failed: $*"
+    /usr/bin/time -f "%e %M %U %S" -o "$work/t" "$@" >/dev/null 2>"$work/err" || die "failed: $*"
     cat "$work/t" >>"$work/times"
   done
   wall[$key]=$(cut -d' ' -f1 "$work/times" | median)
   rss[$key]=$(cut -d' ' -f2 "$work/times" | sort -n | tail -1 | awk '{printf "%.1f", $1 / 1024}')
+  cpu[$key]=$(awk '{print $3 + $4}' "$work/times" | median)
 }
 
 echo "castor $("$castor" --version | awk '{print $2}') at $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?');" \
@@ -73,7 +75,7 @@ echo
 echo "== 1. chunking alone (in memory, one core, GB/s of CPU time) =="
 CASTOR_BENCH_RANDOM=${file[random]} CASTOR_BENCH_BF16=${file[bf16]} \
   "$bench" --benchmark_filter='^BM_Chunk(ReferenceLoop|ScalarSkip|Castor)/' \
-  --benchmark_repetitions="$runs" --benchmark_report_aggregates_only=true \
+  --benchmark_repetitions=$((runs < 3 ? 3 : runs)) --benchmark_report_aggregates_only=true \
   --benchmark_format=json --benchmark_out="$work/chunking.json" >/dev/null 2>&1 ||
   die "chunking_bench failed"
 node -e '
@@ -91,24 +93,24 @@ node -e '
   }' "$work/chunking.json"
 
 echo
-echo "== 2. chunk + hash end to end, output to /dev/null (wall clock) =="
-printf '%-8s %-34s %9s %8s %8s\n' input program seconds GB/s "vs JS"
+echo "== 2. chunk + hash end to end, output to /dev/null (wall clock, and CPU seconds user+sys) =="
+printf '%-8s %-30s %8s %6s %7s %8s %6s %7s\n' input program wall GB/s "vs JS" "cpu s" GB/s "vs JS"
 for kind in random bf16; do
   f=${file[$kind]}
   timed "js-$kind" taskset -c 0 node "$peer" "$f"
   timed "c1-$kind" taskset -c 0 "$castor" chunk --threads 1 "$f"
   timed "c2-$kind" "$castor" chunk --threads 2 "$f"
-  printf '%-8s %-34s %9.3f %8s %8s\n' "$kind" "xetchunk-wasm (node, 1 core)" "${wall[js-$kind]}" \
-    "$(gbps "${wall[js-$kind]}")" 1.0x
-  printf '%-8s %-34s %9.3f %8s %8s\n' "$kind" "castor chunk (1 core)" "${wall[c1-$kind]}" \
-    "$(gbps "${wall[c1-$kind]}")" "$(ratio "${wall[js-$kind]}" "${wall[c1-$kind]}")"
-  printf '%-8s %-34s %9.3f %8s %8s\n' "$kind" "castor chunk (2 threads)" "${wall[c2-$kind]}" \
-    "$(gbps "${wall[c2-$kind]}")" "$(ratio "${wall[js-$kind]}" "${wall[c2-$kind]}")"
+  for p in "js:xetchunk-wasm (node, 1 core)" "c1:castor chunk (1 core)" "c2:castor chunk (2 threads)"; do
+    k=${p%%:*}-$kind
+    printf '%-8s %-30s %8.2f %6s %7s %8.2f %6s %7s\n' "$kind" "${p#*:}" "${wall[$k]}" \
+      "$(gbps "${wall[$k]}")" "$(ratio "${wall[js-$kind]}" "${wall[$k]}")" "${cpu[$k]}" \
+      "$(gbps "${cpu[$k]}")" "$(ratio "${cpu[js-$kind]}" "${cpu[$k]}")"
+  done
 done
 
 echo
-echo "== 3. file id + SHA-256 of a ${size_mib} MiB file (wall clock, all cores) =="
-printf '%-8s %-34s %9s %8s %12s\n' input program seconds GB/s "peak RSS MiB"
+echo "== 3. file id + SHA-256 of a ${size_mib} MiB file (wall clock, all cores; CPU seconds) =="
+printf '%-8s %-34s %8s %6s %7s %12s\n' input program wall GB/s "cpu s" "peak RSS MiB"
 for kind in random bf16; do
   f=${file[$kind]}
   timed "h-$kind" "$castor" hash "$f"
@@ -116,8 +118,8 @@ for kind in random bf16; do
   timed "b-$kind" b3sum --no-mmap "$f"
   for p in "h:castor hash (file id + sha256)" "s:sha256sum" "b:b3sum --no-mmap (BLAKE3 only)"; do
     k=${p%%:*}
-    printf '%-8s %-34s %9.3f %8s %12s\n' "$kind" "${p#*:}" "${wall[$k-$kind]}" \
-      "$(gbps "${wall[$k-$kind]}")" "${rss[$k-$kind]}"
+    printf '%-8s %-34s %8.2f %6s %7.2f %12s\n' "$kind" "${p#*:}" "${wall[$k-$kind]}" \
+      "$(gbps "${wall[$k-$kind]}")" "${cpu[$k-$kind]}" "${rss[$k-$kind]}"
   done
   echo "$kind: castor hash is $(ratio "${wall[s-$kind]}" "${wall[h-$kind]}") sha256sum's speed"
 done
