@@ -50,7 +50,8 @@ class ServerStack : public ::testing::Test {
     secret_ = RandomBytes(32);
     cas_tokens_ = std::make_unique<CasTokenSigner>(secret_);
     urls_ = std::make_unique<UrlSigner>(secret_);
-    auto tokens = ParseTokensEnv("reader:" + kReadSecret + ":read,writer:" + kWriteSecret + ":write");
+    auto tokens =
+        ParseTokensEnv("reader:" + kReadSecret + ":read,writer:" + kWriteSecret + ":write");
     ASSERT_TRUE(tokens.ok());
     auth_ = std::make_unique<Authenticator>(std::move(*tokens), cas_tokens_.get());
     auto m = ServerMetrics::Create(registry_);
@@ -74,32 +75,47 @@ class ServerStack : public ::testing::Test {
     write.name = "xorb_upload";
     write.scope = Scope::kWrite;
     write.max_body = 1 << 20;
-    ASSERT_TRUE(router_.Add("POST", "/v1/xorbs/{prefix}/{hash}", [this](Request& req) {
-      req.audit_object = "xorb " + req.Param("hash");
-      std::lock_guard lock(mu_);
-      bool inserted = objects_.emplace(req.Param("hash"), req.body).second;
-      metrics_->xorbs->Inc({inserted ? "accepted" : "duplicate"});
-      return Response::Json(200, protocol::ToJson(protocol::XorbUploadResponse{inserted}));
-    }, write).ok());
+    ASSERT_TRUE(router_
+                    .Add(
+                        "POST", "/v1/xorbs/{prefix}/{hash}",
+                        [this](Request& req) {
+                          req.audit_object = "xorb " + req.Param("hash");
+                          std::lock_guard lock(mu_);
+                          bool inserted = objects_.emplace(req.Param("hash"), req.body).second;
+                          metrics_->xorbs->Inc({inserted ? "accepted" : "duplicate"});
+                          return Response::Json(
+                              200, protocol::ToJson(protocol::XorbUploadResponse{inserted}));
+                        },
+                        write)
+                    .ok());
     RouteOptions read;
     read.name = "xorb_head";
-    ASSERT_TRUE(router_.Add("GET", "/v1/xorbs/{prefix}/{hash}", [this](Request& req) {
-      std::lock_guard lock(mu_);
-      auto it = objects_.find(req.Param("hash"));
-      if (it == objects_.end()) return Response::FromStatus(NotFound("xorb " + req.Param("hash")));
-      return Response::Text(200, "", "application/octet-stream");
-    }, read).ok());
+    ASSERT_TRUE(router_
+                    .Add(
+                        "GET", "/v1/xorbs/{prefix}/{hash}",
+                        [this](Request& req) {
+                          std::lock_guard lock(mu_);
+                          auto it = objects_.find(req.Param("hash"));
+                          if (it == objects_.end())
+                            return Response::FromStatus(NotFound("xorb " + req.Param("hash")));
+                          return Response::Text(200, "", "application/octet-stream");
+                        },
+                        read)
+                    .ok());
     RouteOptions data;
     data.name = "xorb_data";
     data.scope = Scope::kNone;  // the URL signature is the credential
     data.max_body = 0;
-    ASSERT_TRUE(router_.Add("GET", "/data/{hash}", [this](Request& req) { return ServeData(req); },
-                            data).ok());
+    ASSERT_TRUE(
+        router_
+            .Add(
+                "GET", "/data/{hash}", [this](Request& req) { return ServeData(req); }, data)
+            .ok());
 
     HttpServerOptions opt;
     opt.threads = 2;
-    server_ = std::make_unique<HttpServer>(&router_, opt, auth_.get(),
-                                           MakeRequestObserver(metrics_.get(), audit_.get(), log_.get()));
+    server_ = std::make_unique<HttpServer>(
+        &router_, opt, auth_.get(), MakeRequestObserver(metrics_.get(), audit_.get(), log_.get()));
     ASSERT_TRUE(server_->Start().ok());
     base_ = "http://127.0.0.1:" + std::to_string(server_->port());
   }
@@ -127,11 +143,14 @@ class ServerStack : public ::testing::Test {
     if (!ranges.ok()) return Response::FromStatus(ranges.status());
     Status allowed = urls_->VerifyUrl(req.path, req.query, *ranges, UnixNow());
     if (!allowed.ok()) return Response::FromStatus(allowed);
-    return RangesResponse(*ranges, obj->size(), [obj](uint64_t off, MutableByteSpan out) {
-      size_t n = std::min<uint64_t>(out.size(), obj->size() - off);
-      std::memcpy(out.data(), obj->data() + off, n);
-      return Result<size_t>(n);
-    }, 99);
+    return RangesResponse(
+        *ranges, obj->size(),
+        [obj](uint64_t off, MutableByteSpan out) {
+          size_t n = std::min<uint64_t>(out.size(), obj->size() - off);
+          std::memcpy(out.data(), obj->data() + off, n);
+          return Result<size_t>(n);
+        },
+        99);
   }
 
   CurlResult Call(const std::string& method, const std::string& path,
@@ -250,8 +269,7 @@ TEST_F(ServerStack, SignedUrlsServeExactlyTheirRanges) {
   EXPECT_EQ(Call("GET", url, std::nullopt, nullptr, {"Range: bytes=0-1000"}).status, 403);
   EXPECT_EQ(Call("GET", url, std::nullopt).status, 403);
   EXPECT_EQ(Call("GET", "/data/obj", std::nullopt, nullptr, {"Range: bytes=0-9"}).status, 403);
-  std::string expired =
-      "/data/obj?" + urls_->SignUrl("/data/obj", ranges, UnixNow() - 1);
+  std::string expired = "/data/obj?" + urls_->SignUrl("/data/obj", ranges, UnixNow() - 1);
   EXPECT_EQ(Call("GET", expired, std::nullopt, nullptr, {"Range: bytes=0-9"}).status, 403);
   // A URL signed for one object does not open another.
   {
@@ -291,13 +309,17 @@ TEST_F(ServerStack, MetricsAuditAndLogsRecordWithoutSecrets) {
     std::this_thread::sleep_for(std::chrono::milliseconds(20));
   }
   EXPECT_EQ(value("castor_http_requests_total",
-                  {{"route", "xorb_upload"}, {"method", "POST"}, {"status", "200"}}), 2);
+                  {{"route", "xorb_upload"}, {"method", "POST"}, {"status", "200"}}),
+            2);
   EXPECT_EQ(value("castor_http_requests_total",
-                  {{"route", "xorb_upload"}, {"method", "POST"}, {"status", "403"}}), 1);
+                  {{"route", "xorb_upload"}, {"method", "POST"}, {"status", "403"}}),
+            1);
   EXPECT_EQ(value("castor_http_requests_total",
-                  {{"route", "xorb_head"}, {"method", "GET"}, {"status", "401"}}), 1);
+                  {{"route", "xorb_head"}, {"method", "GET"}, {"status", "401"}}),
+            1);
   EXPECT_EQ(value("castor_http_requests_total",
-                  {{"route", "unmatched"}, {"method", "GET"}, {"status", "404"}}), 1);
+                  {{"route", "unmatched"}, {"method", "GET"}, {"status", "404"}}),
+            1);
   EXPECT_EQ(value("castor_http_received_bytes_total", {{"route", "xorb_upload"}}), 10000);
   EXPECT_EQ(value("castor_xorbs_total", {{"result", "accepted"}}), 1);
   EXPECT_EQ(value("castor_xorbs_total", {{"result", "duplicate"}}), 1);

@@ -28,7 +28,9 @@ ErrorBody ErrorBodyFromStatus(const Status& status) {
   return ErrorBody{std::string(StatusCodeName(status.code())), status.message()};
 }
 
-std::string ToJson(const XorbUploadResponse& r) { return Dump(OJson{{"was_inserted", r.was_inserted}}); }
+std::string ToJson(const XorbUploadResponse& r) {
+  return Dump(OJson{{"was_inserted", r.was_inserted}});
+}
 std::string ToJson(const ShardUploadResponse& r) { return Dump(OJson{{"result", r.result}}); }
 std::string ToJson(const CasTokenResponse& r) {
   return Dump(OJson{{"accessToken", r.access_token}, {"exp", r.exp}, {"casUrl", r.cas_url}});

@@ -27,7 +27,8 @@ TEST(CasMessages, RoundTrips) {
 }
 
 TEST(CasMessages, Rejections) {
-  for (const char* s : {"", "{", "[]", "{\"was_inserted\":1}", "{\"was_inserted\":\"true\"}", "{}"}) {
+  for (const char* s :
+       {"", "{", "[]", "{\"was_inserted\":1}", "{\"was_inserted\":\"true\"}", "{}"}) {
     EXPECT_FALSE(ParseXorbUploadResponse(s).ok()) << s;
   }
   for (const char* s : {"{\"result\":2}", "{\"result\":-1}", "{\"result\":true}", "{}"}) {
@@ -77,9 +78,9 @@ TEST(ShardStream, LinesRoundTrip) {
 }
 
 TEST(ShardStream, RejectsUnknownOrMalformed) {
-  for (const char* s : {"", "{}", "{\"type\":\"nope\"}", "{\"type\":\"validating\",\"verified\":1}",
-                        "{\"type\":\"result\",\"result\":7}", "{\"type\":\"error\"}", "[1]",
-                        "{\"type\":3}"}) {
+  for (const char* s :
+       {"", "{}", "{\"type\":\"nope\"}", "{\"type\":\"validating\",\"verified\":1}",
+        "{\"type\":\"result\",\"result\":7}", "{\"type\":\"error\"}", "[1]", "{\"type\":3}"}) {
     EXPECT_FALSE(ParseShardStreamEvent(s).ok()) << s;
   }
 }

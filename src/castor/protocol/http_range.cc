@@ -131,7 +131,8 @@ Result<ContentRange> ParseContentRange(std::string_view value) {
   }
   ContentRange cr;
   uint64_t first = 0, last = 0;
-  if (!ParseU64(v.substr(0, dash), first) || !ParseU64(v.substr(dash + 1, slash - dash - 1), last)) {
+  if (!ParseU64(v.substr(0, dash), first) ||
+      !ParseU64(v.substr(dash + 1, slash - dash - 1), last)) {
     return bad("bad byte position");
   }
   if (last < first) return bad("last byte before first byte");

@@ -25,7 +25,8 @@ std::string Lower(std::string_view s) {
 
 MultipartByteranges::MultipartByteranges(std::string boundary, std::string part_content_type,
                                          std::vector<ByteRange> ranges, uint64_t total)
-    : boundary_(std::move(boundary)), part_type_(std::move(part_content_type)),
+    : boundary_(std::move(boundary)),
+      part_type_(std::move(part_content_type)),
       ranges_(std::move(ranges)) {
   headers_.reserve(ranges_.size());
   for (size_t i = 0; i < ranges_.size(); ++i) {

@@ -20,7 +20,8 @@ namespace castor::protocol {
 class MultipartByteranges {
  public:
   // `boundary` must be 1..70 characters from RFC 2046's bchars without a trailing space
-  // (MakeBoundary() gives one); `part_content_type` goes into every part ("application/octet-stream").
+  // (MakeBoundary() gives one); `part_content_type` goes into every part
+  // ("application/octet-stream").
   MultipartByteranges(std::string boundary, std::string part_content_type,
                       std::vector<ByteRange> ranges, uint64_t total);
 

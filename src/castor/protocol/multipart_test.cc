@@ -42,8 +42,7 @@ TEST(MultipartByteranges, ExactWireLayout) {
 }
 
 TEST(MultipartByteranges, ParsesQuotedBoundaryAndPreamble) {
-  std::string body =
-      "preamble\r\n--xyz\r\ncontent-range: bytes 3-5/9\r\n\r\nabc\r\n--xyz--\r\n";
+  std::string body = "preamble\r\n--xyz\r\ncontent-range: bytes 3-5/9\r\n\r\nabc\r\n--xyz--\r\n";
   auto parts = ParseMultipartByteranges("multipart/byteranges; charset=x; boundary=\"xyz\"", body);
   ASSERT_TRUE(parts.ok()) << parts.status().ToString();
   ASSERT_EQ(parts->size(), 1u);
@@ -55,14 +54,14 @@ TEST(MultipartByteranges, RejectsMalformedBodies) {
   for (const char* body : {
            "",
            "no delimiter at all",
-           "--B\r\nContent-Range: bytes 0-1/10\r\n\r\n01",                        // no close
-           "--B\r\nContent-Range: bytes 0-4/10\r\n\r\n01\r\n--B--\r\n",          // short part
-           "--B\r\nContent-Range: bytes 0-0/10\r\n\r\n01\r\n--B--\r\n",          // long part
-           "--B\r\nContent-Type: x\r\n\r\n01\r\n--B--\r\n",                      // no range
-           "--B\r\nContent-Range: bytes 0-1/10\r\n01\r\n--B--\r\n",              // no blank line
-           "--B\r\nContent-Range: bytes 1-0/10\r\n\r\n\r\n--B--\r\n",            // inverted
+           "--B\r\nContent-Range: bytes 0-1/10\r\n\r\n01",               // no close
+           "--B\r\nContent-Range: bytes 0-4/10\r\n\r\n01\r\n--B--\r\n",  // short part
+           "--B\r\nContent-Range: bytes 0-0/10\r\n\r\n01\r\n--B--\r\n",  // long part
+           "--B\r\nContent-Type: x\r\n\r\n01\r\n--B--\r\n",              // no range
+           "--B\r\nContent-Range: bytes 0-1/10\r\n01\r\n--B--\r\n",      // no blank line
+           "--B\r\nContent-Range: bytes 1-0/10\r\n\r\n\r\n--B--\r\n",    // inverted
            "--B\r\nbroken header\r\n\r\n\r\n--B--\r\n",
-           "--B--\r\n",                                                          // no parts
+           "--B--\r\n",  // no parts
            "--Bjunk\r\n",
        }) {
     EXPECT_FALSE(ParseMultipartByteranges(ct, body).ok()) << body;

@@ -104,7 +104,8 @@ Result<std::map<Hash, std::vector<FetchInfo>>> ParseFetchInfo(const Json& v,
 }
 
 Result<uint64_t> ParseOffset(const Json& root) {
-  CASTOR_ASSIGN_OR_RETURN(const Json* o, ja::Field(root, "reconstruction", "offset_into_first_range"));
+  CASTOR_ASSIGN_OR_RETURN(const Json* o,
+                          ja::Field(root, "reconstruction", "offset_into_first_range"));
   return ja::U64(*o, "offset_into_first_range");
 }
 
@@ -124,7 +125,8 @@ std::string ToJson(const QueryReconstructionResponseV2& r) {
     for (const XorbFetchV2& f : fetches) {
       OJson ranges = OJson::array();
       for (const XorbRangeV2& x : f.ranges) {
-        ranges.push_back(OJson{{"chunks", ChunkRangeJson(x.chunks)}, {"bytes", ByteRangeJson(x.bytes)}});
+        ranges.push_back(
+            OJson{{"chunks", ChunkRangeJson(x.chunks)}, {"bytes", ByteRangeJson(x.bytes)}});
       }
       a.push_back(OJson{{"url", f.url}, {"ranges", std::move(ranges)}});
     }
@@ -145,7 +147,8 @@ std::string ToJson(const BatchReconstructionResponse& r) {
 
 std::string ToJson(const std::vector<FileKey>& keys) {
   OJson a = OJson::array();
-  for (const FileKey& k : keys) a.push_back(OJson{{"prefix", k.prefix}, {"hash", k.hash.ToXetHex()}});
+  for (const FileKey& k : keys)
+    a.push_back(OJson{{"prefix", k.prefix}, {"hash", k.hash.ToXetHex()}});
   return a.dump(-1, ' ', false, OJson::error_handler_t::replace);
 }
 

@@ -31,7 +31,7 @@ struct InclusiveByteRange {
 
 // A chunk range of one xorb in a file's reconstruction.
 struct Term {
-  Hash hash;                    // the xorb
+  Hash hash;                     // the xorb
   uint32_t unpacked_length = 0;  // decoded bytes of chunks [range.start, range.end)
   ChunkRange range;
   bool operator==(const Term&) const = default;

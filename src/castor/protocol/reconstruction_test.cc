@@ -36,7 +36,8 @@ TEST(ReconstructionV1, ExactShape) {
   std::string x = H(1).ToXetHex();
   EXPECT_EQ(ToJson(r), "{\"offset_into_first_range\":0,\"terms\":[{\"hash\":\"" + x +
                            "\",\"unpacked_length\":10,\"range\":{\"start\":0,\"end\":4}}],"
-                           "\"fetch_info\":{\"" + x +
+                           "\"fetch_info\":{\"" +
+                           x +
                            "\":[{\"range\":{\"start\":0,\"end\":4},\"url\":\"u\","
                            "\"url_range\":{\"start\":0,\"end\":9}}]}}");
 }
@@ -85,7 +86,8 @@ TEST(FileKeys, RoundTripsAndRejects) {
 
 TEST(ReconstructionV1, RejectsBadInputWithoutThrowing) {
   std::string x = H(1).ToXetHex();
-  std::string term = "{\"hash\":\"" + x + "\",\"unpacked_length\":1,\"range\":{\"start\":0,\"end\":1}}";
+  std::string term =
+      "{\"hash\":\"" + x + "\",\"unpacked_length\":1,\"range\":{\"start\":0,\"end\":1}}";
   auto doc = [&](std::string terms, std::string fetch) {
     return "{\"offset_into_first_range\":0,\"terms\":" + terms + ",\"fetch_info\":" + fetch + "}";
   };
@@ -102,14 +104,21 @@ TEST(ReconstructionV1, RejectsBadInputWithoutThrowing) {
       doc("{}", "{}"),
       doc("[1]", "{}"),
       doc("[{\"hash\":\"zz\",\"unpacked_length\":1,\"range\":{\"start\":0,\"end\":1}}]", "{}"),
-      doc("[{\"hash\":\"" + x + "\",\"unpacked_length\":4294967296,\"range\":{\"start\":0,\"end\":1}}]", "{}"),
-      doc("[{\"hash\":\"" + x + "\",\"unpacked_length\":1,\"range\":{\"start\":1,\"end\":1}}]", "{}"),
+      doc("[{\"hash\":\"" + x +
+              "\",\"unpacked_length\":4294967296,\"range\":{\"start\":0,\"end\":1}}]",
+          "{}"),
+      doc("[{\"hash\":\"" + x + "\",\"unpacked_length\":1,\"range\":{\"start\":1,\"end\":1}}]",
+          "{}"),
       doc("[{\"hash\":\"" + x + "\",\"unpacked_length\":1,\"range\":{\"start\":0}}]", "{}"),
       doc("[]", "[]"),
       doc("[]", "{\"nothex\":[]}"),
       doc("[]", "{\"" + x + "\":{}}"),
-      doc("[]", "{\"" + x + "\":[{\"range\":{\"start\":0,\"end\":1},\"url\":5,\"url_range\":{\"start\":0,\"end\":1}}]}"),
-      doc("[]", "{\"" + x + "\":[{\"range\":{\"start\":0,\"end\":1},\"url\":\"u\",\"url_range\":{\"start\":9,\"end\":1}}]}"),
+      doc("[]", "{\"" + x +
+                    "\":[{\"range\":{\"start\":0,\"end\":1},\"url\":5,\"url_range\":{\"start\":0,"
+                    "\"end\":1}}]}"),
+      doc("[]", "{\"" + x +
+                    "\":[{\"range\":{\"start\":0,\"end\":1},\"url\":\"u\",\"url_range\":{\"start\":"
+                    "9,\"end\":1}}]}"),
   };
   for (const std::string& s : bad) {
     auto r = ParseReconstructionV1(s);
@@ -122,10 +131,12 @@ TEST(ReconstructionV1, RejectsBadInputWithoutThrowing) {
 
 TEST(ReconstructionV2, ErrorsNameTheField) {
   std::string x = H(1).ToXetHex();
-  auto r = ParseReconstructionV2("{\"offset_into_first_range\":0,\"terms\":[],\"xorbs\":{\"" + x +
-                                 "\":[{\"url\":\"u\",\"ranges\":[{\"chunks\":{\"start\":0,\"end\":1}}]}]}}");
+  auto r = ParseReconstructionV2(
+      "{\"offset_into_first_range\":0,\"terms\":[],\"xorbs\":{\"" + x +
+      "\":[{\"url\":\"u\",\"ranges\":[{\"chunks\":{\"start\":0,\"end\":1}}]}]}}");
   ASSERT_FALSE(r.ok());
-  EXPECT_NE(r.status().message().find("ranges[0].bytes"), std::string::npos) << r.status().message();
+  EXPECT_NE(r.status().message().find("ranges[0].bytes"), std::string::npos)
+      << r.status().message();
 }
 
 TEST(ReconstructionV1, UnknownFieldsAreIgnored) {

@@ -31,10 +31,17 @@ AuditEvent AuditEventFromRecord(const RequestRecord& r) {
 }
 
 std::string AuditLine(const AuditEvent& e) {
-  nlohmann::ordered_json j{{"time", e.time},     {"token_id", e.token_id}, {"method", e.method},
-                           {"route", e.route},   {"path", e.path},         {"object", e.object},
-                           {"size", e.size},     {"status", e.status},     {"result", e.result},
-                           {"remote", e.remote}, {"request_id", e.request_id},
+  nlohmann::ordered_json j{{"time", e.time},
+                           {"token_id", e.token_id},
+                           {"method", e.method},
+                           {"route", e.route},
+                           {"path", e.path},
+                           {"object", e.object},
+                           {"size", e.size},
+                           {"status", e.status},
+                           {"result", e.result},
+                           {"remote", e.remote},
+                           {"request_id", e.request_id},
                            {"reason", e.reason}};
   return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
 }

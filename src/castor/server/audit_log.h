@@ -20,14 +20,14 @@ struct AuditEvent {
   std::string token_id;  // "" when the request carried no valid token
   std::string method;
   std::string route;
-  std::string path;      // raw path; signed-URL query strings are never recorded
-  std::string object;    // what the request touched ("xorb <hash>"), when the handler said
-  uint64_t size = 0;     // request body bytes
+  std::string path;    // raw path; signed-URL query strings are never recorded
+  std::string object;  // what the request touched ("xorb <hash>"), when the handler said
+  uint64_t size = 0;   // request body bytes
   int status = 0;
-  std::string result;    // "ok", "rejected" (4xx) or "error" (5xx)
+  std::string result;  // "ok", "rejected" (4xx) or "error" (5xx)
   std::string remote;
   std::string request_id;
-  std::string reason;    // for rejections: why (the error message sent)
+  std::string reason;  // for rejections: why (the error message sent)
 };
 
 // Whether a finished exchange belongs in the audit log: writes (routes needing write scope),

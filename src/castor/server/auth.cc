@@ -1,12 +1,12 @@
 #include "castor/server/auth.h"
 
 #include <arpa/inet.h>
+#include <toml++/toml.h>
 
 #include <chrono>
 #include <fstream>
 #include <set>
 #include <sstream>
-#include <toml++/toml.h>
 
 #include "castor/hash/sha256.h"
 
@@ -44,8 +44,10 @@ Status CheckToken(const StaticToken& t, std::set<std::string>& seen, std::string
 }
 
 std::string_view Trim(std::string_view s) {
-  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n')) s.remove_prefix(1);
-  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n')) s.remove_suffix(1);
+  while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n'))
+    s.remove_prefix(1);
+  while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
+    s.remove_suffix(1);
   return s;
 }
 
@@ -194,11 +196,11 @@ int64_t UnixNow() {
 
 Authenticator::Authenticator(std::vector<StaticToken> tokens, const CasTokenSigner* cas_tokens,
                              std::function<int64_t()> now)
-    : tokens_(std::move(tokens)), cas_tokens_(cas_tokens),
+    : tokens_(std::move(tokens)),
+      cas_tokens_(cas_tokens),
       now_(now ? std::move(now) : std::function<int64_t()>(UnixNow)) {}
 
-Result<Principal> Authenticator::Authenticate(
-    std::optional<std::string_view> authorization) const {
+Result<Principal> Authenticator::Authenticate(std::optional<std::string_view> authorization) const {
   if (!authorization) return Unauthenticated("missing bearer token");
   std::string_view v = Trim(*authorization);
   if (v.size() < 7 || !EqualsIgnoreCase(v.substr(0, 7), "Bearer ")) {

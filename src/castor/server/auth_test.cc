@@ -51,15 +51,15 @@ TEST_F(AuthTest, Matrix) {
       {"Bearer read-secret-0123456789", Scope::kWrite, StatusCode::kPermissionDenied},
       {"bearer write-secret-0123456789", Scope::kRead, StatusCode::kOk},  // write implies read
       {"Bearer write-secret-0123456789", Scope::kWrite, StatusCode::kOk},
-      {"Bearer read-secret-012345678", Scope::kRead, StatusCode::kUnauthenticated},   // prefix
-      {"Bearer read-secret-01234567890", Scope::kRead, StatusCode::kUnauthenticated}, // longer
+      {"Bearer read-secret-012345678", Scope::kRead, StatusCode::kUnauthenticated},    // prefix
+      {"Bearer read-secret-01234567890", Scope::kRead, StatusCode::kUnauthenticated},  // longer
   };
   for (const Case& c : cases) {
     Request r;
     if (c.header) r.headers.Add("Authorization", *c.header);
     auto p = auth_.Authorize(r, c.route);
-    EXPECT_EQ(p.status().code(), c.want) << c.header.value_or("(none)") << " route "
-                                         << ScopeName(c.route);
+    EXPECT_EQ(p.status().code(), c.want)
+        << c.header.value_or("(none)") << " route " << ScopeName(c.route);
   }
   auto p = auth_.Authorize(WithAuth("Bearer write-secret-0123456789"), Scope::kWrite);
   ASSERT_TRUE(p.ok());
@@ -120,7 +120,8 @@ TEST(ParseAuthToml, ParsesTokensAndSecret) {
 listen = "0.0.0.0:8080"
 
 [auth]
-secret = ")" + std::string(64, 'a') + R"("
+secret = ")" + std::string(64, 'a') +
+                           R"("
 
 [[auth.tokens]]
 id = "ci"
@@ -149,10 +150,13 @@ TEST(ParseAuthToml, Rejections) {
            std::string("[auth]\nsecret = \"abc\"\n"),
            std::string("[auth]\ntokens = 5\n"),
            std::string("[[auth.tokens]]\nid = \"a\"\nscope = \"read\"\n"),
-           std::string("[[auth.tokens]]\nid = \"a\"\nsecret = \"0123456789abcdef\"\nscope = \"root\"\n"),
+           std::string(
+               "[[auth.tokens]]\nid = \"a\"\nsecret = \"0123456789abcdef\"\nscope = \"root\"\n"),
            std::string("[[auth.tokens]]\nid = \"a\"\nsecret = \"short\"\nscope = \"read\"\n"),
-           std::string("[[auth.tokens]]\nid = \"a\"\nsecret = \"0123456789abcdef\"\nsha256 = \"00\"\nscope = \"read\"\n"),
-           std::string("[[auth.tokens]]\nid = \"a\"\nsecret = \"0123456789abcdef\"\nscope = \"read\"\nextra = 1\n"),
+           std::string("[[auth.tokens]]\nid = \"a\"\nsecret = \"0123456789abcdef\"\nsha256 = "
+                       "\"00\"\nscope = \"read\"\n"),
+           std::string("[[auth.tokens]]\nid = \"a\"\nsecret = \"0123456789abcdef\"\nscope = "
+                       "\"read\"\nextra = 1\n"),
            std::string("[[auth.tokens]]\nsecret = \"0123456789abcdef\"\nscope = \"read\"\n"),
        }) {
     auto r = ParseAuthToml(bad);

@@ -19,8 +19,10 @@ bool CasTokenSigner::LooksLikeCasToken(std::string_view token) {
 }
 
 std::string CasTokenSigner::Issue(const CasTokenClaims& c) const {
-  nlohmann::ordered_json j{{"iss", c.issuer_id}, {"scope", std::string(ScopeName(c.scope))},
-                           {"repo", c.repo},     {"rev", c.revision},
+  nlohmann::ordered_json j{{"iss", c.issuer_id},
+                           {"scope", std::string(ScopeName(c.scope))},
+                           {"repo", c.repo},
+                           {"rev", c.revision},
                            {"exp", c.exp}};
   std::string payload =
       Base64UrlEncode(AsBytes(j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)));

@@ -18,9 +18,9 @@ namespace castor::server {
 struct CasTokenClaims {
   std::string issuer_id;  // the id of the static token that asked for it (for logs)
   Scope scope = Scope::kRead;
-  std::string repo;       // "models/org/name"
+  std::string repo;  // "models/org/name"
   std::string revision;
-  int64_t exp = 0;        // unix seconds
+  int64_t exp = 0;  // unix seconds
   bool operator==(const CasTokenClaims&) const = default;
 };
 

@@ -27,7 +27,8 @@ class CurlClient {
   CurlClient& operator=(const CurlClient&) = delete;
 
   CurlResult Perform(const std::string& method, const std::string& url,
-                     const std::vector<std::string>& headers = {}, const std::string* body = nullptr) {
+                     const std::vector<std::string>& headers = {},
+                     const std::string* body = nullptr) {
     CurlResult r;
     curl_easy_reset(h_);
     curl_easy_setopt(h_, CURLOPT_URL, url.c_str());

@@ -14,8 +14,8 @@ Mac HmacSha256(ByteSpan key, ByteSpan data) {
   unsigned int len = 0;
   // An empty key is legal for HMAC; OpenSSL wants a non-null pointer for it.
   static const uint8_t kEmpty = 0;
-  HMAC(EVP_sha256(), key.empty() ? &kEmpty : key.data(), int(key.size()), data.data(),
-       data.size(), mac.data(), &len);
+  HMAC(EVP_sha256(), key.empty() ? &kEmpty : key.data(), int(key.size()), data.data(), data.size(),
+       mac.data(), &len);
   return mac;
 }
 

@@ -29,9 +29,12 @@ std::optional<std::string_view> Headers::Get(std::string_view name) const {
 
 std::string_view ScopeName(Scope s) {
   switch (s) {
-    case Scope::kNone: return "none";
-    case Scope::kRead: return "read";
-    case Scope::kWrite: return "write";
+    case Scope::kNone:
+      return "none";
+    case Scope::kRead:
+      return "read";
+    case Scope::kWrite:
+      return "write";
   }
   return "none";
 }
@@ -79,7 +82,8 @@ Response Response::Json(int status, std::string json) {
 }
 
 Response Response::Error(int status, std::string_view error, std::string_view message) {
-  return Json(status, protocol::ToJson(protocol::ErrorBody{std::string(error), std::string(message)}));
+  return Json(status,
+              protocol::ToJson(protocol::ErrorBody{std::string(error), std::string(message)}));
 }
 
 Response Response::FromStatus(const Status& status) {
@@ -99,20 +103,32 @@ Response Response::Streamed(int status, uint64_t content_length, BodySource sour
 
 int HttpStatusFor(StatusCode code) {
   switch (code) {
-    case StatusCode::kOk: return 200;
+    case StatusCode::kOk:
+      return 200;
     case StatusCode::kInvalidArgument:
-    case StatusCode::kCorruption: return 400;
-    case StatusCode::kUnauthenticated: return 401;
-    case StatusCode::kPermissionDenied: return 403;
-    case StatusCode::kNotFound: return 404;
+    case StatusCode::kCorruption:
+      return 400;
+    case StatusCode::kUnauthenticated:
+      return 401;
+    case StatusCode::kPermissionDenied:
+      return 403;
+    case StatusCode::kNotFound:
+      return 404;
     case StatusCode::kAlreadyExists:
-    case StatusCode::kFailedPrecondition: return 409;
-    case StatusCode::kOutOfRange: return 416;
-    case StatusCode::kResourceExhausted: return 429;
-    case StatusCode::kUnimplemented: return 501;
-    case StatusCode::kUnavailable: return 503;
-    case StatusCode::kDeadlineExceeded: return 504;
-    default: return 500;
+    case StatusCode::kFailedPrecondition:
+      return 409;
+    case StatusCode::kOutOfRange:
+      return 416;
+    case StatusCode::kResourceExhausted:
+      return 429;
+    case StatusCode::kUnimplemented:
+      return 501;
+    case StatusCode::kUnavailable:
+      return 503;
+    case StatusCode::kDeadlineExceeded:
+      return 504;
+    default:
+      return 500;
   }
 }
 

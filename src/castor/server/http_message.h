@@ -42,19 +42,19 @@ std::string_view ScopeName(Scope s);  // "none", "read", "write"
 struct Principal {
   std::string token_id;  // for logs and the audit trail; never the secret
   Scope scope = Scope::kNone;
-  std::string repo;      // CAS tokens: the repository they were issued for; empty otherwise
+  std::string repo;  // CAS tokens: the repository they were issued for; empty otherwise
 };
 
 // One request, headers and (buffered) body. Handlers may read everything and write `audit_object`.
 struct Request {
-  std::string method;   // "GET", "HEAD", ...
-  std::string target;   // as received: path plus optional "?query"
-  std::string path;     // the target before '?', still percent-encoded
-  std::string query;    // the target after '?', without it ("" when none)
+  std::string method;  // "GET", "HEAD", ...
+  std::string target;  // as received: path plus optional "?query"
+  std::string path;    // the target before '?', still percent-encoded
+  std::string query;   // the target after '?', without it ("" when none)
   Headers headers;
-  std::string body;     // at most the route's body limit
-  std::string remote;   // peer "ip:port"
-  std::string route;    // the matched route's name (for metrics), "" when none matched
+  std::string body;        // at most the route's body limit
+  std::string remote;      // peer "ip:port"
+  std::string route;       // the matched route's name (for metrics), "" when none matched
   std::string request_id;  // unique per request; also sent back as X-Request-Id
   std::map<std::string, std::string> params;  // path parameters, percent-decoded
   Principal principal;

@@ -80,9 +80,12 @@ class HttpServer::Impl {
  public:
   Impl(const Router* router, HttpServerOptions options, const Authorizer* authorizer,
        RequestObserver observer)
-      : router_(router), opt_(std::move(options)), authorizer_(authorizer),
+      : router_(router),
+        opt_(std::move(options)),
+        authorizer_(authorizer),
         observer_(std::move(observer)),
-        ioc_(opt_.threads > 0 ? opt_.threads : int(std::max(1u, std::thread::hardware_concurrency()))),
+        ioc_(opt_.threads > 0 ? opt_.threads
+                              : int(std::max(1u, std::thread::hardware_concurrency()))),
         acceptor_(asio::make_strand(ioc_)) {}
 
   Status Start();
@@ -171,10 +174,9 @@ class Session : public std::enable_shared_from_this<Session> {
     // `len > optional` and so treats "no limit" as a limit of zero.)
     parser_->body_limit(std::numeric_limits<uint64_t>::max());
     stream_.expires_after(server_->opt_.header_timeout);
-    http::async_read_header(stream_, buffer_, *parser_,
-                            [self = shared_from_this()](beast::error_code ec, size_t) {
-                              self->OnHeader(ec);
-                            });
+    http::async_read_header(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnHeader(ec); });
   }
 
   void OnHeader(beast::error_code ec) {
@@ -212,7 +214,8 @@ class Session : public std::enable_shared_from_this<Session> {
     bool has_body = !parser_->is_done();
 
     if (req_.path.empty() || req_.path.front() != '/') {
-      return SendEarly(Response::Error(400, "bad_request", "request target must be a path"), has_body);
+      return SendEarly(Response::Error(400, "bad_request", "request target must be a path"),
+                       has_body);
     }
     Router::Match m = server_->router_->Find(req_.method, req_.path);
     switch (m.kind) {
@@ -283,10 +286,9 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     stream_.expires_after(server_->opt_.body_timeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) {
-                       self->OnBody(ec);
-                     });
+    http::async_read(
+        stream_, buffer_, *parser_,
+        [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
   }
 
   void OnBody(beast::error_code ec) {
@@ -304,7 +306,8 @@ class Session : public std::enable_shared_from_this<Session> {
           ec == asio::error::connection_reset || ec == asio::error::eof) {
         return Close();
       }
-      return SendEarly(Response::Error(400, "bad_request", "malformed body: " + ec.message()), true);
+      return SendEarly(Response::Error(400, "bad_request", "malformed body: " + ec.message()),
+                       true);
     }
     req_.body = std::move(parser_->get().body());
     record_.bytes_in = req_.body.size();
@@ -312,9 +315,9 @@ class Session : public std::enable_shared_from_this<Session> {
   }
 
   Response TooLarge(uint64_t limit) {
-    return Response::Error(413, "payload_too_large",
-                           "request body exceeds " + std::to_string(limit) + " bytes for " +
-                               req_.route);
+    return Response::Error(
+        413, "payload_too_large",
+        "request body exceeds " + std::to_string(limit) + " bytes for " + req_.route);
   }
 
   void Dispatch() {
@@ -386,7 +389,8 @@ class Session : public std::enable_shared_from_this<Session> {
   // Pulls the next piece of a streamed body and writes it; the source runs on this strand.
   void Pump() {
     if (remaining_ == 0) return Finish({});
-    if (chunk_.size() < server_->opt_.stream_buffer_bytes) chunk_.resize(server_->opt_.stream_buffer_bytes);
+    if (chunk_.size() < server_->opt_.stream_buffer_bytes)
+      chunk_.resize(server_->opt_.stream_buffer_bytes);
     size_t want = size_t(std::min<uint64_t>(remaining_, chunk_.size()));
     Result<size_t> n = Result<size_t>(size_t{0});
     try {

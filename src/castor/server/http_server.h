@@ -54,15 +54,15 @@ class Authorizer {
 // What the server knows about one finished exchange.
 struct RequestRecord {
   std::string method;
-  std::string route;   // the route's name; "" when none matched
-  std::string path;    // raw path, without the query (signed-URL secrets live in the query)
+  std::string route;  // the route's name; "" when none matched
+  std::string path;   // raw path, without the query (signed-URL secrets live in the query)
   int status = 0;
   uint64_t bytes_in = 0;   // request body bytes
   uint64_t bytes_out = 0;  // response body bytes actually written
   std::chrono::nanoseconds duration{0};
-  std::string token_id;    // "" when unauthenticated
+  std::string token_id;  // "" when unauthenticated
   Scope route_scope = Scope::kNone;
-  std::string object;      // Request::audit_object
+  std::string object;  // Request::audit_object
   std::string remote;
   std::string request_id;  // as sent in X-Request-Id
   std::string error;       // for rejections: the error message sent, if any
@@ -75,8 +75,8 @@ class HttpServer {
  public:
   // `router` (and `authorizer`, which may be null when no route needs a scope) must outlive the
   // server and not change after Start().
-  HttpServer(const Router* router, HttpServerOptions options, const Authorizer* authorizer = nullptr,
-             RequestObserver observer = {});
+  HttpServer(const Router* router, HttpServerOptions options,
+             const Authorizer* authorizer = nullptr, RequestObserver observer = {});
   ~HttpServer();  // calls Shutdown()
   HttpServer(const HttpServer&) = delete;
   HttpServer& operator=(const HttpServer&) = delete;

@@ -49,8 +49,8 @@ Response ServeBlob(const Request& req, std::shared_ptr<const std::string> data) 
     r.headers.Set("Content-Range", protocol::FormatContentRange((*ranges)[0], data->size()));
     return r;
   }
-  protocol::MultipartByteranges mp(protocol::MakeBoundary(42), "application/octet-stream",
-                                   *ranges, data->size());
+  protocol::MultipartByteranges mp(protocol::MakeBoundary(42), "application/octet-stream", *ranges,
+                                   data->size());
   Response r = Response::Text(206, mp.Render(AsBytes(*data)), mp.ContentType());
   return r;
 }
@@ -79,36 +79,63 @@ class HttpServerTest : public ::testing::Test {
     data_ = std::make_shared<const std::string>(Blob(8 << 20, 5));
     RouteOptions none;
     none.scope = Scope::kNone;
-    ASSERT_TRUE(router_.Add("GET", "/hello/{name}", [](Request& r) {
-      return Response::Text(200, "hello " + r.Param("name"));
-    }, none).ok());
-    ASSERT_TRUE(router_.Add("POST", "/echo", [](Request& r) {
-      r.audit_object = "echo";
-      return Response::Text(200, r.body);
-    }, Opts("echo", Scope::kNone, 4 << 20)).ok());
-    ASSERT_TRUE(router_.Add("POST", "/small", [](Request& r) { return Response::Text(200, "ok"); },
-                            Opts("", Scope::kNone, 100)).ok());
+    ASSERT_TRUE(router_
+                    .Add(
+                        "GET", "/hello/{name}",
+                        [](Request& r) { return Response::Text(200, "hello " + r.Param("name")); },
+                        none)
+                    .ok());
+    ASSERT_TRUE(router_
+                    .Add(
+                        "POST", "/echo",
+                        [](Request& r) {
+                          r.audit_object = "echo";
+                          return Response::Text(200, r.body);
+                        },
+                        Opts("echo", Scope::kNone, 4 << 20))
+                    .ok());
+    ASSERT_TRUE(router_
+                    .Add(
+                        "POST", "/small", [](Request& r) { return Response::Text(200, "ok"); },
+                        Opts("", Scope::kNone, 100))
+                    .ok());
     auto data = data_;
-    ASSERT_TRUE(router_.Add("GET", "/blob", [data](Request& r) { return ServeBlob(r, data); },
-                            none).ok());
-    ASSERT_TRUE(router_.Add("GET", "/broken-stream", [](Request&) {
-      return Response::Streamed(200, 1000, [](MutableByteSpan out) -> Result<size_t> {
-        return IOError("store went away");
-      });
-    }, none).ok());
-    ASSERT_TRUE(router_.Add("GET", "/throws", [](Request&) -> Response {
-      throw std::runtime_error("boom");
-    }, none).ok());
-    ASSERT_TRUE(router_.Add("GET", "/slow", [this](Request&) {
-      {
-        std::unique_lock lock(mu_);
-        in_slow_ = true;
-        cv_.notify_all();
-        cv_.wait(lock, [this] { return release_slow_; });
-      }
-      return Response::Text(200, "finished");
-    }, none).ok());
-    ASSERT_TRUE(router_.Add("GET", "/secure", [](Request&) { return Response::Text(200, "x"); }).ok());
+    ASSERT_TRUE(router_
+                    .Add(
+                        "GET", "/blob", [data](Request& r) { return ServeBlob(r, data); }, none)
+                    .ok());
+    ASSERT_TRUE(router_
+                    .Add(
+                        "GET", "/broken-stream",
+                        [](Request&) {
+                          return Response::Streamed(200, 1000,
+                                                    [](MutableByteSpan out) -> Result<size_t> {
+                                                      return IOError("store went away");
+                                                    });
+                        },
+                        none)
+                    .ok());
+    ASSERT_TRUE(router_
+                    .Add(
+                        "GET", "/throws",
+                        [](Request&) -> Response { throw std::runtime_error("boom"); }, none)
+                    .ok());
+    ASSERT_TRUE(router_
+                    .Add(
+                        "GET", "/slow",
+                        [this](Request&) {
+                          {
+                            std::unique_lock lock(mu_);
+                            in_slow_ = true;
+                            cv_.notify_all();
+                            cv_.wait(lock, [this] { return release_slow_; });
+                          }
+                          return Response::Text(200, "finished");
+                        },
+                        none)
+                    .ok());
+    ASSERT_TRUE(
+        router_.Add("GET", "/secure", [](Request&) { return Response::Text(200, "x"); }).ok());
     RouteOptions pre;
     pre.name = "precheck";
     pre.scope = Scope::kNone;
@@ -120,10 +147,15 @@ class HttpServerTest : public ::testing::Test {
       }
       return std::nullopt;
     };
-    ASSERT_TRUE(router_.Add("POST", "/precheck", [this](Request& r) {
-      handler_calls_++;
-      return Response::Text(200, "read " + std::to_string(r.body.size()));
-    }, pre).ok());
+    ASSERT_TRUE(router_
+                    .Add(
+                        "POST", "/precheck",
+                        [this](Request& r) {
+                          handler_calls_++;
+                          return Response::Text(200, "read " + std::to_string(r.body.size()));
+                        },
+                        pre)
+                    .ok());
   }
   void TearDown() override {
     {
@@ -191,7 +223,8 @@ TEST_F(HttpServerTest, KeepAliveReusesTheConnection) {
 
   // Pipelined on one raw connection, too.
   RawConnection raw(server_->port());
-  ASSERT_TRUE(raw.Send("GET /hello/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /hello/2 HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(
+      raw.Send("GET /hello/1 HTTP/1.1\r\nHost: x\r\n\r\nGET /hello/2 HTTP/1.1\r\nHost: x\r\n\r\n"));
   auto r1 = raw.Read();
   auto r2 = raw.Read();
   ASSERT_TRUE(r1 && r2);
@@ -319,8 +352,9 @@ TEST_F(HttpServerTest, BeforeBodyAnswersWithoutReadingTheBody) {
   EXPECT_EQ(handler_calls_.load(), 1);
   // A client that sends the body anyway gets the early answer and a closed connection.
   RawConnection raw(server_->port());
-  ASSERT_TRUE(raw.Send("POST /precheck HTTP/1.1\r\nHost: x\r\nX-Exists: 1\r\n"
-                       "Content-Length: 5\r\n\r\nhello"));
+  ASSERT_TRUE(
+      raw.Send("POST /precheck HTTP/1.1\r\nHost: x\r\nX-Exists: 1\r\n"
+               "Content-Length: 5\r\n\r\nhello"));
   auto r = raw.Read();
   ASSERT_TRUE(r);
   EXPECT_EQ(r->status, 200);

@@ -85,7 +85,9 @@ class RawConnection {
       pos = e + 2;
     }
     if (r.status == 100) return Read(head);
-    size_t len = head ? 0 : size_t(std::stoull(r.headers.count("content-length") ? r.headers["content-length"] : "0"));
+    size_t len = head ? 0
+                      : size_t(std::stoull(
+                            r.headers.count("content-length") ? r.headers["content-length"] : "0"));
     while (buf_.size() < len) {
       if (!Fill()) return std::nullopt;
     }

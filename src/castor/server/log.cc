@@ -22,10 +22,14 @@ Result<LogLevel> ParseLogLevel(std::string_view name) {
 
 std::string_view LogLevelName(LogLevel level) {
   switch (level) {
-    case LogLevel::kDebug: return "debug";
-    case LogLevel::kInfo: return "info";
-    case LogLevel::kWarn: return "warn";
-    case LogLevel::kError: return "error";
+    case LogLevel::kDebug:
+      return "debug";
+    case LogLevel::kInfo:
+      return "info";
+    case LogLevel::kWarn:
+      return "warn";
+    case LogLevel::kError:
+      return "error";
   }
   return "info";
 }
@@ -38,8 +42,7 @@ std::string Rfc3339Now() {
   gmtime_r(&secs, &utc);
   char buf[64];
   std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec,
-                int(ms % 1000));
+                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, int(ms % 1000));
   return buf;
 }
 
@@ -72,8 +75,8 @@ void AppendKv(std::string& out, std::string_view key, std::string_view value) {
   if (bare) {
     out.append(value);
   } else {
-    out += nlohmann::json(std::string(value)).dump(-1, ' ', false,
-                                                   nlohmann::json::error_handler_t::replace);
+    out += nlohmann::json(std::string(value))
+               .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
   }
 }
 
@@ -92,7 +95,8 @@ std::string Logger::Format(LogLevel level, std::string_view msg,
           [&](const auto& v) {
             using T = std::decay_t<decltype(v)>;
             if constexpr (std::is_same_v<T, double>) {
-              j[key] = std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
+              j[key] =
+                  std::isfinite(v) ? nlohmann::ordered_json(v) : nlohmann::ordered_json(nullptr);
             } else {
               j[key] = v;
             }

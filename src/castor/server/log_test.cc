@@ -11,8 +11,12 @@ namespace {
 TEST(Logger, JsonLines) {
   Logger log(-1, LogLevel::kInfo, LogFormat::kJson);
   std::string line = log.Format(LogLevel::kWarn, "slow \"store\"",
-                                {{"route", "/v1/xorbs"}, {"status", 503}, {"bytes", uint64_t{7}},
-                                 {"ms", 1.5}, {"retry", true}, {"bad", "\xff\xfe"}});
+                                {{"route", "/v1/xorbs"},
+                                 {"status", 503},
+                                 {"bytes", uint64_t{7}},
+                                 {"ms", 1.5},
+                                 {"retry", true},
+                                 {"bad", "\xff\xfe"}});
   ASSERT_EQ(line.back(), '\n');
   EXPECT_EQ(line.find('\n'), line.size() - 1);
   auto j = nlohmann::json::parse(line, nullptr, false);

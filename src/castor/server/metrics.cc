@@ -111,9 +111,11 @@ void CounterVec::Render(std::string& out) const {
   }
 }
 
-HistogramVec::HistogramVec(std::string name, std::string help,
-                           std::vector<std::string> label_names, std::vector<double> bounds)
-    : name_(std::move(name)), help_(std::move(help)), label_names_(std::move(label_names)),
+HistogramVec::HistogramVec(std::string name, std::string help, std::vector<std::string> label_names,
+                           std::vector<double> bounds)
+    : name_(std::move(name)),
+      help_(std::move(help)),
+      label_names_(std::move(label_names)),
       bounds_(std::move(bounds)) {}
 
 void HistogramVec::Observe(const std::vector<std::string>& labels, double value) {
@@ -195,8 +197,8 @@ Result<HistogramVec*> MetricsRegistry::AddHistogram(std::string name, std::strin
   for (size_t i = 1; i < bounds.size(); ++i) {
     if (!(bounds[i - 1] < bounds[i])) return InvalidArgument("histogram bounds must ascend");
   }
-  histograms_.emplace_back(
-      new HistogramVec(std::move(name), std::move(help), std::move(label_names), std::move(bounds)));
+  histograms_.emplace_back(new HistogramVec(std::move(name), std::move(help),
+                                            std::move(label_names), std::move(bounds)));
   order_.emplace_back(true, histograms_.size() - 1);
   return histograms_.back().get();
 }
@@ -222,36 +224,42 @@ Result<std::unique_ptr<ServerMetrics>> ServerMetrics::Create(MetricsRegistry& r)
                                        {"route", "method", "status"}));
   CASTOR_ASSIGN_OR_RETURN(
       m->latency,
-      r.AddHistogram("castor_http_request_duration_seconds",
-                     "Time from a request's header to the end of its response, by route and method.",
-                     {"route", "method"},
-                     {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}));
-  CASTOR_ASSIGN_OR_RETURN(m->bytes_in, r.AddCounter("castor_http_received_bytes_total",
-                                                    "Request body bytes received, by route.",
-                                                    {"route"}));
-  CASTOR_ASSIGN_OR_RETURN(m->bytes_out, r.AddCounter("castor_http_sent_bytes_total",
-                                                     "Response body bytes sent, by route.",
-                                                     {"route"}));
-  CASTOR_ASSIGN_OR_RETURN(m->xorbs, r.AddCounter("castor_xorbs_total",
-                                                 "Xorb uploads by outcome (accepted, duplicate, rejected).",
-                                                 {"result"}));
-  CASTOR_ASSIGN_OR_RETURN(m->shards, r.AddCounter("castor_shards_total",
-                                                  "Shard uploads by outcome (accepted, duplicate, rejected).",
-                                                  {"result"}));
-  CASTOR_ASSIGN_OR_RETURN(m->dedup_queries, r.AddCounter("castor_dedup_queries_total",
-                                                         "Global dedup queries (GET /v1/chunks).", {}));
-  CASTOR_ASSIGN_OR_RETURN(m->dedup_hits, r.AddCounter("castor_dedup_hits_total",
-                                                      "Global dedup queries that found a shard.", {}));
-  CASTOR_ASSIGN_OR_RETURN(m->store_errors, r.AddCounter("castor_store_errors_total",
-                                                        "Object store operations that failed, by operation.",
-                                                        {"op"}));
+      r.AddHistogram(
+          "castor_http_request_duration_seconds",
+          "Time from a request's header to the end of its response, by route and method.",
+          {"route", "method"},
+          {0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60}));
+  CASTOR_ASSIGN_OR_RETURN(m->bytes_in,
+                          r.AddCounter("castor_http_received_bytes_total",
+                                       "Request body bytes received, by route.", {"route"}));
+  CASTOR_ASSIGN_OR_RETURN(m->bytes_out,
+                          r.AddCounter("castor_http_sent_bytes_total",
+                                       "Response body bytes sent, by route.", {"route"}));
+  CASTOR_ASSIGN_OR_RETURN(
+      m->xorbs,
+      r.AddCounter("castor_xorbs_total", "Xorb uploads by outcome (accepted, duplicate, rejected).",
+                   {"result"}));
+  CASTOR_ASSIGN_OR_RETURN(
+      m->shards,
+      r.AddCounter("castor_shards_total",
+                   "Shard uploads by outcome (accepted, duplicate, rejected).", {"result"}));
+  CASTOR_ASSIGN_OR_RETURN(
+      m->dedup_queries,
+      r.AddCounter("castor_dedup_queries_total", "Global dedup queries (GET /v1/chunks).", {}));
+  CASTOR_ASSIGN_OR_RETURN(
+      m->dedup_hits,
+      r.AddCounter("castor_dedup_hits_total", "Global dedup queries that found a shard.", {}));
+  CASTOR_ASSIGN_OR_RETURN(
+      m->store_errors, r.AddCounter("castor_store_errors_total",
+                                    "Object store operations that failed, by operation.", {"op"}));
   return m;
 }
 
 void ServerMetrics::ObserveRequest(const RequestRecord& rec) {
   const std::string route = rec.route.empty() ? "unmatched" : rec.route;
   // Clients choose the method string; only known ones become label values, to bound cardinality.
-  static const char* const kMethods[] = {"GET", "HEAD", "POST", "PUT", "DELETE", "OPTIONS", "PATCH"};
+  static const char* const kMethods[] = {"GET",    "HEAD",    "POST", "PUT",
+                                         "DELETE", "OPTIONS", "PATCH"};
   std::string method = "other";
   for (const char* m : kMethods) {
     if (rec.method == m) method = m;

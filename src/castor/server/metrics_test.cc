@@ -47,25 +47,29 @@ TEST(Metrics, RendersValidExposition) {
   EXPECT_NE(text.find("castor_dedup_queries_total 3\n"), std::string::npos);
   EXPECT_NE(text.find("castor_dedup_hits_total 0\n"), std::string::npos);
   EXPECT_NE(text.find("op=\"put \\\"quoted\\\"\\\\path\\nnewline\""), std::string::npos) << text;
-  EXPECT_NE(text.find("castor_http_received_bytes_total{route=\"/v1/xorbs/{prefix}/{hash}\"} 2000\n"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("castor_http_received_bytes_total{route=\"/v1/xorbs/{prefix}/{hash}\"} 2000\n"),
+      std::string::npos);
   // The 3 ms request falls in le=0.005 and above; the 100 s one only in +Inf.
-  EXPECT_NE(text.find("castor_http_request_duration_seconds_bucket{route=\"/v1/xorbs/{prefix}/{hash}\","
-                      "method=\"POST\",le=\"0.005\"} 1\n"),
-            std::string::npos);
-  EXPECT_NE(text.find("castor_http_request_duration_seconds_bucket{route=\"/v1/xorbs/{prefix}/{hash}\","
-                      "method=\"POST\",le=\"+Inf\"} 2\n"),
-            std::string::npos);
+  EXPECT_NE(
+      text.find("castor_http_request_duration_seconds_bucket{route=\"/v1/xorbs/{prefix}/{hash}\","
+                "method=\"POST\",le=\"0.005\"} 1\n"),
+      std::string::npos);
+  EXPECT_NE(
+      text.find("castor_http_request_duration_seconds_bucket{route=\"/v1/xorbs/{prefix}/{hash}\","
+                "method=\"POST\",le=\"+Inf\"} 2\n"),
+      std::string::npos);
 }
 
 TEST(Metrics, CheckerCatchesBrokenText) {
   // The checker itself must be able to fail, or the test above proves nothing.
-  EXPECT_NE(CheckPrometheusText("x 1\n"), "");                                   // no TYPE
-  EXPECT_NE(CheckPrometheusText("# TYPE x counter\nx{a=\"b} 1\n"), "");          // bad quote
-  EXPECT_NE(CheckPrometheusText("# TYPE x counter\nx -1\n"), "");                // negative
-  EXPECT_NE(CheckPrometheusText("# TYPE x counter\nx 1"), "");                   // no newline
+  EXPECT_NE(CheckPrometheusText("x 1\n"), "");                           // no TYPE
+  EXPECT_NE(CheckPrometheusText("# TYPE x counter\nx{a=\"b} 1\n"), "");  // bad quote
+  EXPECT_NE(CheckPrometheusText("# TYPE x counter\nx -1\n"), "");        // negative
+  EXPECT_NE(CheckPrometheusText("# TYPE x counter\nx 1"), "");           // no newline
   EXPECT_NE(CheckPrometheusText("# TYPE h histogram\nh_bucket{le=\"1\"} 2\n"
-                                "h_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"), "");
+                                "h_bucket{le=\"+Inf\"} 1\nh_sum 1\nh_count 1\n"),
+            "");
   EXPECT_NE(CheckPrometheusText("# TYPE h histogram\nh_bucket{le=\"+Inf\"} 2\nh_count 3\n"), "");
   EXPECT_EQ(CheckPrometheusText("# HELP x y\n# TYPE x counter\nx{a=\"q\\\"\"} 1.5e3\n"), "");
 }

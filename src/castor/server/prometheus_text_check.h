@@ -22,7 +22,8 @@ struct PromSample {
 inline std::string CheckPrometheusText(const std::string& text,
                                        std::vector<PromSample>* samples = nullptr) {
   static const std::regex kHelp(R"(# HELP ([a-zA-Z_:][a-zA-Z0-9_:]*) .*)");
-  static const std::regex kType(R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped))");
+  static const std::regex kType(
+      R"(# TYPE ([a-zA-Z_:][a-zA-Z0-9_:]*) (counter|gauge|histogram|summary|untyped))");
   static const std::regex kSample(
       R"(([a-zA-Z_:][a-zA-Z0-9_:]*)(\{((?:[a-zA-Z_][a-zA-Z0-9_]*="(?:[^"\\\n]|\\[\\"n])*",?)*)\})? ([^ ]+))");
   static const std::regex kLabel(R"(([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\\n]|\\[\\"n])*)\")");
@@ -69,7 +70,8 @@ inline std::string CheckPrometheusText(const std::string& text,
     std::string family = s.name;
     for (const char* suffix : {"_bucket", "_sum", "_count"}) {
       std::string sf(suffix);
-      if (family.size() > sf.size() && family.compare(family.size() - sf.size(), sf.size(), sf) == 0 &&
+      if (family.size() > sf.size() &&
+          family.compare(family.size() - sf.size(), sf.size(), sf) == 0 &&
           types.count(family.substr(0, family.size() - sf.size())) &&
           types[family.substr(0, family.size() - sf.size())] == "histogram") {
         family = family.substr(0, family.size() - sf.size());

@@ -12,7 +12,7 @@ using protocol::ByteRange;
 
 // Streams a sequence of pieces, each either literal text (part headers) or an object range.
 struct Piece {
-  std::string text;   // used when range.size() == 0
+  std::string text;  // used when range.size() == 0
   ByteRange range;
 };
 
@@ -65,9 +65,9 @@ class PieceStream {
 Response FromPieces(int status, uint64_t length, std::vector<Piece> pieces, RangeReader reader,
                     std::string content_type) {
   auto stream = std::make_shared<PieceStream>(std::move(pieces), std::move(reader));
-  return Response::Streamed(status, length,
-                            [stream](MutableByteSpan out) { return stream->Next(out); },
-                            std::move(content_type));
+  return Response::Streamed(
+      status, length, [stream](MutableByteSpan out) { return stream->Next(out); },
+      std::move(content_type));
 }
 
 }  // namespace
@@ -77,7 +77,8 @@ Response RangesResponse(const std::vector<ByteRange>& ranges, uint64_t total, Ra
   if (ranges.empty()) {
     std::vector<Piece> pieces;
     if (total) pieces.push_back({"", {0, total}});
-    Response r = FromPieces(200, total, std::move(pieces), std::move(reader), std::move(content_type));
+    Response r =
+        FromPieces(200, total, std::move(pieces), std::move(reader), std::move(content_type));
     r.headers.Set("Accept-Ranges", "bytes");
     return r;
   }
@@ -101,7 +102,8 @@ Response RangesResponse(const std::vector<ByteRange>& ranges, uint64_t total, Ra
 
 Response ServeByteRanges(std::optional<std::string_view> range_header, uint64_t total,
                          RangeReader reader, uint64_t boundary_seed, std::string content_type) {
-  if (!range_header) return RangesResponse({}, total, std::move(reader), boundary_seed, std::move(content_type));
+  if (!range_header)
+    return RangesResponse({}, total, std::move(reader), boundary_seed, std::move(content_type));
   auto specs = protocol::ParseRangeHeader(*range_header);
   if (!specs.ok()) return Response::FromStatus(specs.status());
   auto ranges = protocol::ResolveRanges(*specs, total);

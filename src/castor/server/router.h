@@ -59,9 +59,9 @@ class Router {
   struct Match {
     enum class Kind { kFound, kNotFound, kMethodNotAllowed, kBadPath };
     Kind kind = Kind::kNotFound;
-    const Route* route = nullptr;                  // kFound
-    std::map<std::string, std::string> params;     // kFound, percent-decoded
-    std::string allow;                             // kMethodNotAllowed: "GET, HEAD, POST"
+    const Route* route = nullptr;               // kFound
+    std::map<std::string, std::string> params;  // kFound, percent-decoded
+    std::string allow;                          // kMethodNotAllowed: "GET, HEAD, POST"
   };
 
   // Finds the route for `method` and the raw `path` (no query). kBadPath when a matched

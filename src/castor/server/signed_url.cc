@@ -27,8 +27,7 @@ std::string UrlSigner::SignUrl(std::string_view path,
 }
 
 Status UrlSigner::VerifyUrl(std::string_view path, std::string_view query,
-                            const std::vector<protocol::ByteRange>& requested,
-                            int64_t now) const {
+                            const std::vector<protocol::ByteRange>& requested, int64_t now) const {
   Request q;
   q.query = std::string(query);
   auto range_header = q.QueryParam("X-Xet-Signed-Range");
@@ -38,8 +37,8 @@ Status UrlSigner::VerifyUrl(std::string_view path, std::string_view query,
     return PermissionDenied("URL is not signed");
   }
   int64_t expires = 0;
-  auto [p, ec] = std::from_chars(expires_text->data(), expires_text->data() + expires_text->size(),
-                                 expires);
+  auto [p, ec] =
+      std::from_chars(expires_text->data(), expires_text->data() + expires_text->size(), expires);
   if (ec != std::errc() || p != expires_text->data() + expires_text->size()) {
     return PermissionDenied("malformed URL expiry");
   }
@@ -62,8 +61,8 @@ Status UrlSigner::VerifyUrl(std::string_view path, std::string_view query,
     bool inside = false;
     for (const auto& a : allowed) inside |= r.start >= a.start && r.end <= a.end;
     if (!inside) {
-      return PermissionDenied("range " + std::to_string(r.start) + "-" +
-                              std::to_string(r.end - 1) + " is not covered by the signed URL");
+      return PermissionDenied("range " + std::to_string(r.start) + "-" + std::to_string(r.end - 1) +
+                              " is not covered by the signed URL");
     }
   }
   return Status::OK();

@@ -27,13 +27,13 @@ TEST(SignedUrl, AllowsExactlyTheSignedRangesUntilExpiry) {
     Status st = s.VerifyUrl(path, query, req, now);
     return st.code() == StatusCode::kPermissionDenied;
   };
-  EXPECT_TRUE(denied(ranges, 2000, kPath, q));                       // expired
-  EXPECT_TRUE(denied({{0, 101}}, 0, kPath, q));                      // one byte too many
-  EXPECT_TRUE(denied({{99, 501}}, 0, kPath, q));                     // spans the gap
-  EXPECT_TRUE(denied({{1000, 1001}}, 0, kPath, q));                  // after
-  EXPECT_TRUE(denied({}, 0, kPath, q));                              // nothing requested
-  EXPECT_TRUE(denied(ranges, 0, "/v1/xorb-data/default/abce", q));   // other object
-  EXPECT_TRUE(denied(ranges, 0, kPath, ""));                         // unsigned
+  EXPECT_TRUE(denied(ranges, 2000, kPath, q));                      // expired
+  EXPECT_TRUE(denied({{0, 101}}, 0, kPath, q));                     // one byte too many
+  EXPECT_TRUE(denied({{99, 501}}, 0, kPath, q));                    // spans the gap
+  EXPECT_TRUE(denied({{1000, 1001}}, 0, kPath, q));                 // after
+  EXPECT_TRUE(denied({}, 0, kPath, q));                             // nothing requested
+  EXPECT_TRUE(denied(ranges, 0, "/v1/xorb-data/default/abce", q));  // other object
+  EXPECT_TRUE(denied(ranges, 0, kPath, ""));                        // unsigned
 }
 
 TEST(SignedUrl, TamperedParametersFail) {

@@ -25,9 +25,9 @@ Response Issue(Request& req, const CasTokenSigner& signer, const TokenEndpointOp
     return Response::Error(403, "permission_denied", "CAS tokens cannot request tokens");
   }
   if (static_cast<int>(req.principal.scope) < static_cast<int>(scope)) {
-    return Response::Error(403, "permission_denied",
-                           "token \"" + req.principal.token_id + "\" may not obtain a " + kind +
-                               " token");
+    return Response::Error(
+        403, "permission_denied",
+        "token \"" + req.principal.token_id + "\" may not obtain a " + kind + " token");
   }
   CasTokenClaims claims;
   claims.issuer_id = req.principal.token_id;
