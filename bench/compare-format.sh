@@ -73,9 +73,12 @@ row "build xorb, bf16, castor's choice (peer: LZ4)" BuildBf16 PeerLz4CompressGro
   "${lz4c[bf16-grouped]}"
 row "build xorb, bf16, both codecs per chunk" BuildBf16BestOf PeerLz4CompressGrouped \
   "${lz4c[bf16-grouped]}"
+row "build xorb, bf16, BG4 forced (no prediction)" BuildBf16Bg4Only PeerLz4CompressGrouped \
+  "${lz4c[bf16-grouped]}"
 row "build xorb, bf16, LZ4 only (peer: LZ4 of bf16)" BuildBf16Lz4Only PeerLz4CompressBf16 \
   "${lz4c[bf16]}"
 echo
 echo "Compression ratios on bf16-like weights (uncompressed / serialized, headers included):"
 "$bench" ratios
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
 echo "lz4 -b1 -B131072 ratios: bf16 ${lz4r[bf16]}, bf16-grouped ${lz4r[bf16-grouped]}, random ${lz4r[random]}"
