@@ -59,6 +59,16 @@ assert d['files'][0]['sha256']=='9f40096ffd2a55430d7ed2038dad22acdba9be7c7acc96b
 assert len(d['xorbs'][0]['chunks'])==6 and d['footer']['creation_timestamp']==1795919135
 " || fail "shard inspect --json"
 
+# --- a stored xorb with the server footer (a fuzz seed made by XorbBuilder + XorbFooter) ------
+stored=$testdata/../fuzz/corpus/xorb_reader_fuzz/seed-xorb-footer-0
+expect_rc 0 "$castor" xorb inspect --json "$stored"
+sh=$(python3 -c "import json; d=json.load(open('$tmp/out')); assert d['footer'] is True; print(d['xorb_hash'])") \
+  || fail "footer xorb: inspect --json"
+expect_rc 0 "$castor" xorb inspect --verify --hash "$sh" "$stored"
+grep -q '^# 3 chunks, 1433 bytes of records, 1664 bytes decoded, with footer' "$tmp/out" \
+  || fail "footer xorb: summary line"
+grep -q '^OK' "$tmp/out" || fail "footer xorb: verify"
+
 # --- pack ------------------------------------------------------------------------------------
 mkdir -p "$tmp/in"
 cp "$hfjs/input.bin" "$tmp/in/a.bin"
