@@ -64,11 +64,11 @@ void BM_Castor_ReadRange(benchmark::State& state) {
   uint64_t range = uint64_t(state.range(0));
   uint64_t i = 0, sum = 0;
   for (auto _ : state) {
-    Status st = f.store->ReadRange("xorbs/default/bench", OffsetOf(i++, range), range,
-                                   [&](ByteSpan b) {
-                                     sum += b[0];
-                                     return Status::OK();
-                                   });
+    Status st =
+        f.store->ReadRange("xorbs/default/bench", OffsetOf(i++, range), range, [&](ByteSpan b) {
+          sum += b[0];
+          return Status::OK();
+        });
     if (!st.ok()) state.SkipWithError("read failed");
   }
   benchmark::DoNotOptimize(sum);
@@ -105,7 +105,8 @@ void BM_Peer_PreadReusedBuffer(benchmark::State& state) {
   for (auto _ : state) {
     uint64_t off = OffsetOf(i++, range), done = 0;
     while (done < range) {
-      ssize_t n = ::pread(fd, buf.data(), std::min<uint64_t>(buf.size(), range - done), off_t(off + done));
+      ssize_t n =
+          ::pread(fd, buf.data(), std::min<uint64_t>(buf.size(), range - done), off_t(off + done));
       if (n <= 0) break;
       done += uint64_t(n);
     }

@@ -76,14 +76,15 @@ int RunPut(const StoreFlags& f) {
   if (!store.ok()) return Fail(store.status());
   int fd = f.path == "-" ? 0 : ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
   if (fd < 0) return Fail(ErrnoError("open " + f.path, errno));
-  struct stat st{};
+  struct stat st {};
   uint64_t size = ::fstat(fd, &st) == 0 && S_ISREG(st.st_mode) ? uint64_t(st.st_size) : 0;
   PutOutcome outcome = PutOutcome::kCreated;
   auto info = Upload(**store, f.key, fd, f, size, &outcome);
   if (fd != 0) ::close(fd);
   if (!info.ok()) return Fail(info.status());
   std::printf("%s %llu %s%s\n", info->key.c_str(), static_cast<unsigned long long>(info->size),
-              info->etag.c_str(), outcome == PutOutcome::kAlreadyExisted ? " (already existed)" : "");
+              info->etag.c_str(),
+              outcome == PutOutcome::kAlreadyExisted ? " (already existed)" : "");
   return 0;
 }
 
@@ -103,7 +104,7 @@ int RunGet(const StoreFlags& f) {
   int fd = to_stdout ? 1 : ::open(f.path.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
   if (fd < 0) return Fail(ErrnoError("open " + f.path, errno));
   Status st;
-  struct stat out_st{};
+  struct stat out_st {};
   bool seekable = ::fstat(fd, &out_st) == 0 && S_ISREG(out_st.st_mode);
   if (seekable) {
     // Ranged reads in parallel, written in place: the fast path for big objects.
@@ -119,19 +120,20 @@ int RunGet(const StoreFlags& f) {
         if (f.parallelism > 0) po.parallelism = f.parallelism;
         if (::ftruncate(fd, off_t(length)) != 0) st = ErrnoError("truncate " + f.path, errno);
         if (st.ok())
-          st = ParallelRead(**store, f.key, offset, length, po, [&](uint64_t at, ByteSpan b) -> Status {
-            uint64_t pos = at - offset;
-            while (!b.empty()) {
-              ssize_t n = ::pwrite(fd, b.data(), b.size(), off_t(pos));
-              if (n < 0) {
-                if (errno == EINTR) continue;
-                return ErrnoError("write " + f.path, errno);
-              }
-              b = b.subspan(size_t(n));
-              pos += uint64_t(n);
-            }
-            return Status::OK();
-          });
+          st = ParallelRead(**store, f.key, offset, length, po,
+                            [&](uint64_t at, ByteSpan b) -> Status {
+                              uint64_t pos = at - offset;
+                              while (!b.empty()) {
+                                ssize_t n = ::pwrite(fd, b.data(), b.size(), off_t(pos));
+                                if (n < 0) {
+                                  if (errno == EINTR) continue;
+                                  return ErrnoError("write " + f.path, errno);
+                                }
+                                b = b.subspan(size_t(n));
+                                pos += uint64_t(n);
+                              }
+                              return Status::OK();
+                            });
       }
     }
   } else {
@@ -212,7 +214,8 @@ int RunCp(const StoreFlags& f) {
     return Fail(Corruption("cp " + f.key + ": copied " + std::to_string(info->size) + " of " +
                            std::to_string(head->size) + " bytes"));
   std::printf("%s %llu %s%s\n", info->key.c_str(), static_cast<unsigned long long>(info->size),
-              info->etag.c_str(), outcome == PutOutcome::kAlreadyExisted ? " (already existed)" : "");
+              info->etag.c_str(),
+              outcome == PutOutcome::kAlreadyExisted ? " (already existed)" : "");
   return 0;
 }
 
@@ -232,19 +235,23 @@ const char* kUriHelp =
 const Command kStore("store", [](CLI::App& app, int& exit_code) {
   auto f = std::make_shared<StoreFlags>();
   CLI::App* store = app.add_subcommand(
-      "store", "Object-store operations on a local directory or S3 (put, get, head, ls, rm, cp, presign)");
+      "store",
+      "Object-store operations on a local directory or S3 (put, get, head, ls, rm, cp, presign)");
   store->require_subcommand(1);
   auto add_tuning = [&](CLI::App* c, bool writes) {
-    c->add_option("--parallelism", f->parallelism,
-                  writes ? "Parts uploaded at once (S3; default 4)" : "Ranged reads at once (default 8)")
+    c->add_option(
+         "--parallelism", f->parallelism,
+         writes ? "Parts uploaded at once (S3; default 4)" : "Ranged reads at once (default 8)")
         ->check(CLI::Range(1, 256));
     if (writes) {
-      c->add_option("--part-size", f->part_size, "Multipart part size in bytes (S3; default 16 MiB)")
+      c->add_option("--part-size", f->part_size,
+                    "Multipart part size in bytes (S3; default 16 MiB)")
           ->check(CLI::Range(uint64_t(5) << 20, uint64_t(5) << 30));
     }
   };
 
-  CLI::App* put = store->add_subcommand("put", "Upload FILE (or stdin) as KEY; prints key, size, ETag");
+  CLI::App* put =
+      store->add_subcommand("put", "Upload FILE (or stdin) as KEY; prints key, size, ETag");
   put->add_option("uri", f->uri, kUriHelp)->required();
   put->add_option("key", f->key, "Object key")->required();
   put->add_option("file", f->path, "Input file, or - for stdin (default)");

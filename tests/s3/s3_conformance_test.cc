@@ -1,7 +1,6 @@
 // The ObjectStore conformance suite against real S3 servers: moto and OpenStack Swift's s3api
 // (which verifies every signature), with unsigned and signed payloads.
 #include "castor/storage/conformance_test.h"
-
 #include "s3_test_util.h"
 
 namespace castor {

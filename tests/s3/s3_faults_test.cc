@@ -120,7 +120,8 @@ TEST_F(S3Faults, ResumesADownloadCutMidBody) {
 }
 
 TEST_F(S3Faults, MultipartPartThatKeepsFailingAbortsTheUpload) {
-  Rules(R"([{"method":"PUT","match":"partNumber=2","action":"status","status":500,"code":"InternalError","count":-1}])");
+  Rules(
+      R"([{"method":"PUT","match":"partNumber=2","action":"status","status":500,"code":"InternalError","count":-1}])");
   WriterOptions wo;
   wo.part_size = 5 << 20;
   wo.parallelism = 2;
@@ -159,7 +160,8 @@ TEST_F(S3Faults, ServerGoneDuringMultipartLeavesNothing) {
 
 TEST_F(S3Faults, CompletionErrorInA200BodyIsAnError) {
   // S3 can answer CompleteMultipartUpload with 200 and an <Error> document.
-  Rules(R"([{"method":"POST","match":"uploadId=","action":"status","status":200,"code":"InternalError","count":-1}])");
+  Rules(
+      R"([{"method":"POST","match":"uploadId=","action":"status","status":200,"code":"InternalError","count":-1}])");
   WriterOptions wo;
   wo.part_size = 5 << 20;
   auto w = store_->NewWriter(key_, wo);
@@ -174,7 +176,8 @@ TEST_F(S3Faults, CompletionErrorInA200BodyIsAnError) {
 }
 
 TEST_F(S3Faults, MultipartPartRetriedThenCompletes) {
-  Rules(R"([{"method":"PUT","match":"partNumber=1","action":"status","status":503,"code":"SlowDown","count":2},
+  Rules(
+      R"([{"method":"PUT","match":"partNumber=1","action":"status","status":503,"code":"SlowDown","count":2},
             {"method":"PUT","match":"partNumber=2","action":"reset","count":1}])");
   WriterOptions wo;
   wo.part_size = 5 << 20;

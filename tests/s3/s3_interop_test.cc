@@ -38,8 +38,8 @@ class S3Interop : public ::testing::Test {
     std::string cmd =
         "env -u AWS_CA_BUNDLE -u AWS_PROFILE -u AWS_SESSION_TOKEN AWS_ACCESS_KEY_ID=test:tester "
         "AWS_SECRET_ACCESS_KEY=testing AWS_DEFAULT_REGION=us-east-1 AWS_EC2_METADATA_DISABLED=true "
-        "aws --endpoint-url " + s3test::Url("swift") + " " + args + " >" + (dir_ / "aws.log").string() +
-        " 2>&1";
+        "aws --endpoint-url " +
+        s3test::Url("swift") + " " + args + " >" + (dir_ / "aws.log").string() + " 2>&1";
     int rc = std::system(cmd.c_str());
     if (rc != 0) {
       std::ifstream log(dir_ / "aws.log");
@@ -62,7 +62,8 @@ class S3Interop : public ::testing::Test {
 };
 
 TEST_F(S3Interop, AwsReadsWhatCastorWrote) {
-  std::string single = "interop/" + tag_ + "/single.bin", multi = "interop/" + tag_ + "/multi part.bin";
+  std::string single = "interop/" + tag_ + "/single.bin",
+              multi = "interop/" + tag_ + "/multi part.bin";
   Bytes small = s3test::TestBytes(300'001, 1);
   ASSERT_TRUE(store_->Put(single, small).ok());
   Bytes big = s3test::TestBytes((12 << 20) + 123, 2);

@@ -65,7 +65,8 @@ TEST_F(S3Swift, SignedPayloadCatchesBodyCorruptedInTransit) {
   Status st = (*store)->Put(key_, AsBytes("signed body"));
   EXPECT_FALSE(st.ok());
   // AWS says XAmzContentSHA256Mismatch; Swift says BadDigest.
-  EXPECT_THAT(st.message(), ::testing::AnyOf(HasSubstr("XAmzContentSHA256Mismatch"), HasSubstr("BadDigest")));
+  EXPECT_THAT(st.message(),
+              ::testing::AnyOf(HasSubstr("XAmzContentSHA256Mismatch"), HasSubstr("BadDigest")));
   auto plain = s3::NewS3Store(s3test::Options("swift"));
   EXPECT_EQ((*plain)->Head(key_).status().code(), StatusCode::kNotFound);
 }

@@ -2,11 +2,11 @@
 // $CASTOR_S3_STATE/<name>.port) and store options for each of them.
 #pragma once
 
+#include <gtest/gtest.h>
+
 #include <cstdlib>
 #include <fstream>
 #include <string>
-
-#include <gtest/gtest.h>
 
 #include "castor/base/splitmix64.h"
 #include "castor/http/http_client.h"
@@ -40,8 +40,8 @@ inline std::string Port(const std::string& name) {
 
 inline std::string Url(const std::string& name) { return "http://127.0.0.1:" + Port(name); }
 
-#define CASTOR_REQUIRE_SERVER(name)                                                       \
-  if (::castor::s3test::Port(name).empty())                                               \
+#define CASTOR_REQUIRE_SERVER(name)         \
+  if (::castor::s3test::Port(name).empty()) \
   GTEST_SKIP() << name << " is not running (start tests/s3/servers.sh, set CASTOR_S3_STATE)"
 
 inline s3::S3Options Options(const std::string& server) {

@@ -40,14 +40,18 @@ std::string RangeHeader(const std::vector<ByteRange>& ranges) {
 }
 
 Result<RangePart> ParseContentRange(std::string_view v) {
-  auto bad = [&] { return Corruption("http: malformed Content-Range '" + std::string(v.substr(0, 100)) + "'"); };
+  auto bad = [&] {
+    return Corruption("http: malformed Content-Range '" + std::string(v.substr(0, 100)) + "'");
+  };
   if (!v.starts_with("bytes ")) return bad();
   v.remove_prefix(6);
   auto dash = v.find('-'), slash = v.find('/');
-  if (dash == std::string_view::npos || slash == std::string_view::npos || dash > slash) return bad();
+  if (dash == std::string_view::npos || slash == std::string_view::npos || dash > slash)
+    return bad();
   RangePart p;
   if (!ParseU64(v.substr(0, dash), &p.range.first) ||
-      !ParseU64(v.substr(dash + 1, slash - dash - 1), &p.range.last) || p.range.last < p.range.first)
+      !ParseU64(v.substr(dash + 1, slash - dash - 1), &p.range.last) ||
+      p.range.last < p.range.first)
     return bad();
   std::string_view total = v.substr(slash + 1);
   if (total != "*") {
@@ -58,14 +62,16 @@ Result<RangePart> ParseContentRange(std::string_view v) {
 
 Result<std::vector<RangePart>> SplitRangeResponse(const Response& response) {
   if (response.status != 206)
-    return FailedPrecondition("http: expected 206 Partial Content, got " + std::to_string(response.status));
+    return FailedPrecondition("http: expected 206 Partial Content, got " +
+                              std::to_string(response.status));
   std::string_view ctype = response.header("Content-Type");
   std::vector<RangePart> parts;
   if (!Lower(ctype).starts_with("multipart/byteranges")) {
     CASTOR_ASSIGN_OR_RETURN(RangePart p, ParseContentRange(response.header("Content-Range")));
     if (response.body.size() != p.range.last - p.range.first + 1)
       return Corruption("http: 206 body has " + std::to_string(response.body.size()) +
-                        " bytes, Content-Range says " + std::to_string(p.range.last - p.range.first + 1));
+                        " bytes, Content-Range says " +
+                        std::to_string(p.range.last - p.range.first + 1));
     p.data = response.body;
     parts.push_back(p);
     return parts;
@@ -80,7 +86,8 @@ Result<std::vector<RangePart>> SplitRangeResponse(const Response& response) {
     if (body.substr(pos, 2) == "--") return parts;  // closing delimiter
     // Part headers end at an empty line.
     size_t hdr_end = body.find("\r\n\r\n", pos);
-    if (hdr_end == std::string_view::npos) return Corruption("http: truncated multipart part headers");
+    if (hdr_end == std::string_view::npos)
+      return Corruption("http: truncated multipart part headers");
     std::string_view headers = body.substr(pos, hdr_end - pos);
     std::string_view content_range;
     size_t line = 0;
@@ -90,14 +97,16 @@ Result<std::vector<RangePart>> SplitRangeResponse(const Response& response) {
       std::string_view h = headers.substr(line, e - line);
       if (Lower(h.substr(0, 14)) == "content-range:") {
         content_range = h.substr(14);
-        while (!content_range.empty() && content_range.front() == ' ') content_range.remove_prefix(1);
+        while (!content_range.empty() && content_range.front() == ' ')
+          content_range.remove_prefix(1);
       }
       line = e + 2;
     }
     CASTOR_ASSIGN_OR_RETURN(RangePart p, ParseContentRange(content_range));
     size_t data_start = hdr_end + 4;
     uint64_t len = p.range.last - p.range.first + 1;
-    if (data_start + len > body.size()) return Corruption("http: multipart part shorter than its Content-Range");
+    if (data_start + len > body.size())
+      return Corruption("http: multipart part shorter than its Content-Range");
     p.data = ByteSpan(response.body).subspan(data_start, size_t(len));
     parts.push_back(p);
     pos = body.find(delim, data_start + len);

@@ -25,7 +25,8 @@ TEST(ByteRanges, ContentRange) {
   EXPECT_EQ(p->range.last, 19u);
   EXPECT_EQ(p->total, 100u);
   EXPECT_EQ(ParseContentRange("bytes 0-0/*")->total, 0u);
-  for (const char* bad : {"bytes 5-4/10", "bytes 0-10/10", "items 0-1/2", "bytes -1/2", "bytes 0-1", ""})
+  for (const char* bad :
+       {"bytes 5-4/10", "bytes 0-10/10", "items 0-1/2", "bytes -1/2", "bytes 0-1", ""})
     EXPECT_FALSE(ParseContentRange(bad).ok()) << bad;
 }
 
@@ -47,13 +48,17 @@ TEST(ByteRanges, Multipart) {
   auto parts = SplitRangeResponse(resp);
   ASSERT_TRUE(parts.ok()) << parts.status().ToString();
   ASSERT_EQ(parts->size(), 2u);
-  EXPECT_EQ(AsString((*parts)[0].data), "ab\r\n");  // a part may contain CRLF and look like a boundary
+  EXPECT_EQ(AsString((*parts)[0].data),
+            "ab\r\n");  // a part may contain CRLF and look like a boundary
   EXPECT_EQ((*parts)[1].range.first, 10u);
   EXPECT_EQ(AsString((*parts)[1].data), "xyz");
   // Truncated body, missing boundary.
-  EXPECT_FALSE(SplitRangeResponse(Make(206, {{"Content-Type", "multipart/byteranges; boundary=XYZ"}},
-                                       body.substr(0, 60))).ok());
-  EXPECT_FALSE(SplitRangeResponse(Make(206, {{"Content-Type", "multipart/byteranges"}}, body)).ok());
+  EXPECT_FALSE(
+      SplitRangeResponse(
+          Make(206, {{"Content-Type", "multipart/byteranges; boundary=XYZ"}}, body.substr(0, 60)))
+          .ok());
+  EXPECT_FALSE(
+      SplitRangeResponse(Make(206, {{"Content-Type", "multipart/byteranges"}}, body)).ok());
 }
 
 }  // namespace

@@ -34,7 +34,8 @@ struct Reply {
 
 class TinyServer {
  public:
-  explicit TinyServer(std::function<Reply(const SeenRequest&)> handler) : handler_(std::move(handler)) {
+  explicit TinyServer(std::function<Reply(const SeenRequest&)> handler)
+      : handler_(std::move(handler)) {
     fd_ = ::socket(AF_INET, SOCK_STREAM, 0);
     int one = 1;
     ::setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
@@ -139,12 +140,13 @@ class TinyServer {
 };
 
 std::string Ok(const std::string& body, const std::string& extra = "", int status = 200) {
-  return "HTTP/1.1 " + std::to_string(status) + " X\r\nContent-Length: " +
-         std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
+  return "HTTP/1.1 " + std::to_string(status) +
+         " X\r\nContent-Length: " + std::to_string(body.size()) + "\r\n" + extra + "\r\n" + body;
 }
 
 TEST(CurlHttpClient, GetStatusHeadersBody) {
-  TinyServer server([](const SeenRequest&) { return Reply{Ok("hello", "ETag: \"abc\"\r\nX-Thing: 1\r\n")}; });
+  TinyServer server(
+      [](const SeenRequest&) { return Reply{Ok("hello", "ETag: \"abc\"\r\nX-Thing: 1\r\n")}; });
   auto client = NewCurlHttpClient();
   Request r;
   r.url = server.url("/path?q=1");

@@ -121,9 +121,12 @@ TEST_P(StoreConformance, ConcurrentPutIfAbsentCreatesOnce) {
   for (int i = 0; i < 6; ++i)
     ts.emplace_back([&] {
       auto r = store_->PutIfAbsent(K("race"), data);
-      if (!r.ok()) ++failed;
-      else if (*r == PutOutcome::kCreated) ++created;
-      else ++existed;
+      if (!r.ok())
+        ++failed;
+      else if (*r == PutOutcome::kCreated)
+        ++created;
+      else
+        ++existed;
     });
   for (auto& t : ts) t.join();
   EXPECT_EQ(failed, 0);
@@ -295,10 +298,10 @@ TEST_P(StoreConformance, WriterIfAbsentKeepsExisting) {
 
 TEST_P(StoreConformance, HostileKeysAreRejected) {
   const std::string nul("a\0b", 3);
-  for (std::string bad : {std::string(""), std::string("../x"), std::string("/etc/passwd"),
-                          std::string("a/../../b"), nul, std::string("a//b"), std::string("a/"),
-                          std::string("./a"), std::string(".castor-tmp-1"),
-                          std::string("a\\..\\b"), std::string(2000, 'k')}) {
+  for (std::string bad :
+       {std::string(""), std::string("../x"), std::string("/etc/passwd"), std::string("a/../../b"),
+        nul, std::string("a//b"), std::string("a/"), std::string("./a"),
+        std::string(".castor-tmp-1"), std::string("a\\..\\b"), std::string(2000, 'k')}) {
     SCOPED_TRACE(bad);
     EXPECT_EQ(store_->Put(bad, AsBytes("x")).code(), StatusCode::kInvalidArgument);
     EXPECT_EQ(store_->PutIfAbsent(bad, AsBytes("x")).status().code(), StatusCode::kInvalidArgument);

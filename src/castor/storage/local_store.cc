@@ -76,7 +76,8 @@ class LocalWriter final : public ObjectWriter {
   Status Open();
   Status Write(ByteSpan data) override {
     if (!error_.ok()) return error_;
-    if (fd_ < 0) return FailedPrecondition("write " + key_ + ": writer already committed or aborted");
+    if (fd_ < 0)
+      return FailedPrecondition("write " + key_ + ": writer already committed or aborted");
     Status st = WriteAll(fd_, data, "write " + key_ + ": temp file " + tmp_);
     if (!st.ok()) Fail(st);
     return st;
@@ -110,7 +111,9 @@ class LocalStore final : public ObjectStore {
 
   std::string uri() const override { return "file://" + root_; }
   StoreCapabilities capabilities() const override {
-    return {.atomic_conditional_put = true, .presigned_urls = false, .multipart = false,
+    return {.atomic_conditional_put = true,
+            .presigned_urls = false,
+            .multipart = false,
             .durable = true};
   }
   const LocalStoreOptions& options() const { return options_; }
@@ -118,7 +121,8 @@ class LocalStore final : public ObjectStore {
   std::string PathOf(std::string_view key) const { return root_ + "/" + std::string(key); }
   std::string DirOf(std::string_view key) const {
     auto slash = key.rfind('/');
-    return slash == std::string_view::npos ? root_ : root_ + "/" + std::string(key.substr(0, slash));
+    return slash == std::string_view::npos ? root_
+                                           : root_ + "/" + std::string(key.substr(0, slash));
   }
 
   // Creates the directories leading to `key`. A file in the way is FailedPrecondition.
@@ -132,7 +136,8 @@ class LocalStore final : public ObjectStore {
         struct stat st;
         if (::stat(dir.c_str(), &st) == 0 && !S_ISDIR(st.st_mode))
           return FailedPrecondition(std::string(op) + " " + std::string(key) + ": '" +
-                                    std::string(key.substr(0, pos)) + "' is an object, not a prefix");
+                                    std::string(key.substr(0, pos)) +
+                                    "' is an object, not a prefix");
       }
       ++pos;
     }
@@ -150,7 +155,8 @@ class LocalStore final : public ObjectStore {
       fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
       if (fd < 0 && errno != ENOENT) break;
     }
-    if (fd < 0) return ErrnoError(std::string(op) + " " + std::string(key) + ": create " + tmp, errno);
+    if (fd < 0)
+      return ErrnoError(std::string(op) + " " + std::string(key) + ": create " + tmp, errno);
     Fd f(fd);
     Status st = WriteAll(fd, data, std::string(op) + " " + std::string(key) + ": write " + tmp);
     if (st.ok() && options_.sync && ::fsync(fd) != 0)
@@ -171,7 +177,8 @@ class LocalStore final : public ObjectStore {
       if (::link(tmp.c_str(), path.c_str()) != 0) {
         int err = errno;
         ::unlink(tmp.c_str());
-        if (err != EEXIST) return ErrnoError(std::string(op) + " " + std::string(key) + ": link", err);
+        if (err != EEXIST)
+          return ErrnoError(std::string(op) + " " + std::string(key) + ": link", err);
         struct stat st;
         if (::stat(path.c_str(), &st) == 0 && S_ISDIR(st.st_mode))
           return FailedPrecondition(std::string(op) + " " + std::string(key) +
@@ -201,7 +208,8 @@ class LocalStore final : public ObjectStore {
     CASTOR_RETURN_IF_ERROR(ValidateKey(key).WithContext("put-if-absent"));
     // Cheap early answer for the common content-addressed case; link() below stays the arbiter.
     struct stat st;
-    if (::stat(PathOf(key).c_str(), &st) == 0 && S_ISREG(st.st_mode)) return PutOutcome::kAlreadyExisted;
+    if (::stat(PathOf(key).c_str(), &st) == 0 && S_ISREG(st.st_mode))
+      return PutOutcome::kAlreadyExisted;
     CASTOR_ASSIGN_OR_RETURN(std::string tmp, WriteTemp("put-if-absent", key, data));
     return Publish("put-if-absent", key, tmp, true);
   }
@@ -223,9 +231,7 @@ class LocalStore final : public ObjectStore {
     return fd;
   }
 
-  Result<Bytes> Get(std::string_view key) override {
-    return GetRange(key, 0, UINT64_MAX);
-  }
+  Result<Bytes> Get(std::string_view key) override { return GetRange(key, 0, UINT64_MAX); }
 
   Status Clip(std::string_view op, std::string_view key, const struct stat& st, uint64_t offset,
               uint64_t length, uint64_t* end) {
@@ -271,7 +277,8 @@ class LocalStore final : public ObjectStore {
     Fd f(fd);
     uint64_t end;
     CASTOR_RETURN_IF_ERROR(Clip("read", key, st, offset, length, &end));
-    if (end - offset > kReadChunk) ::posix_fadvise(fd, off_t(offset), off_t(end - offset), POSIX_FADV_SEQUENTIAL);
+    if (end - offset > kReadChunk)
+      ::posix_fadvise(fd, off_t(offset), off_t(end - offset), POSIX_FADV_SEQUENTIAL);
     std::unique_ptr<uint8_t[]> buf(new uint8_t[std::min<uint64_t>(kReadChunk, end - offset) + 1]);
     while (offset < end) {
       size_t n = size_t(std::min<uint64_t>(kReadChunk, end - offset));
@@ -350,7 +357,8 @@ Status LocalWriter::Open() {
 
 Result<ObjectInfo> LocalWriter::Commit(PutOutcome* outcome) {
   if (!error_.ok()) return error_;
-  if (fd_ < 0) return FailedPrecondition("commit " + key_ + ": writer already committed or aborted");
+  if (fd_ < 0)
+    return FailedPrecondition("commit " + key_ + ": writer already committed or aborted");
   if (store_->options().sync && ::fsync(fd_) != 0) {
     Fail(ErrnoError("commit " + key_ + ": fsync " + tmp_, errno));
     return error_;
@@ -387,8 +395,8 @@ Status LocalStore::Walk(const std::string& rel, std::string_view prefix,
     struct stat st;
     if (::lstat((root_ + "/" + key).c_str(), &st) != 0) continue;  // raced with a delete
     if (name.starts_with(kLocalTempPrefix)) {
-      auto age = now - std::chrono::system_clock::time_point(
-                           std::chrono::seconds(st.st_mtim.tv_sec));
+      auto age =
+          now - std::chrono::system_clock::time_point(std::chrono::seconds(st.st_mtim.tv_sec));
       if (age > options_.stale_temp_age) ::unlink((root_ + "/" + key).c_str());
       continue;
     }
@@ -442,7 +450,7 @@ Result<ListPage> LocalStore::List(std::string_view prefix, std::string_view star
 }  // namespace
 
 Result<std::unique_ptr<ObjectStore>> OpenLocalStore(const std::string& root,
-                                                     const LocalStoreOptions& options) {
+                                                    const LocalStoreOptions& options) {
   if (root.empty()) return InvalidArgument("local store: empty directory path");
   std::string r = root;
   while (r.size() > 1 && r.back() == '/') r.pop_back();

@@ -27,7 +27,7 @@ struct LocalStoreOptions {
 
 // Opens (creating if needed) the directory `root`.
 Result<std::unique_ptr<ObjectStore>> OpenLocalStore(const std::string& root,
-                                                     const LocalStoreOptions& options = {});
+                                                    const LocalStoreOptions& options = {});
 
 // The prefix of the local store's temp files (a reserved key segment prefix, see ValidateKey).
 inline constexpr std::string_view kLocalTempPrefix = ".castor-tmp-";

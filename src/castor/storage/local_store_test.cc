@@ -20,8 +20,8 @@ namespace fs = std::filesystem;
 class LocalStoreTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    root_ = fs::temp_directory_path() / ("castor-local-" + std::to_string(::getpid()) + "-" +
-                                         std::to_string(counter_++));
+    root_ = fs::temp_directory_path() /
+            ("castor-local-" + std::to_string(::getpid()) + "-" + std::to_string(counter_++));
     fs::remove_all(root_);
     auto s = OpenLocalStore(root_.string());
     ASSERT_TRUE(s.ok()) << s.status().ToString();
@@ -30,7 +30,8 @@ class LocalStoreTest : public ::testing::Test {
   void TearDown() override { fs::remove_all(root_); }
   std::vector<std::string> Tree() {
     std::vector<std::string> out;
-    for (auto& e : fs::recursive_directory_iterator(root_)) out.push_back(fs::relative(e.path(), root_).string());
+    for (auto& e : fs::recursive_directory_iterator(root_))
+      out.push_back(fs::relative(e.path(), root_).string());
     std::sort(out.begin(), out.end());
     return out;
   }
@@ -75,7 +76,8 @@ TEST_F(LocalStoreTest, KeyAndPrefixConflictIsAClearError) {
   st = store_->Put("c", AsBytes("y"));
   EXPECT_EQ(st.code(), StatusCode::kFailedPrecondition) << st.ToString();
   EXPECT_EQ(store_->Head("c").status().code(), StatusCode::kNotFound);
-  EXPECT_EQ(store_->PutIfAbsent("c", AsBytes("y")).status().code(), StatusCode::kFailedPrecondition);
+  EXPECT_EQ(store_->PutIfAbsent("c", AsBytes("y")).status().code(),
+            StatusCode::kFailedPrecondition);
 }
 
 TEST_F(LocalStoreTest, HostileKeysNeverTouchTheDisk) {
@@ -149,7 +151,8 @@ TEST_F(LocalStoreTest, ReadersNeverSeeAPartialObject) {
   for (int i = 0; i < 60; ++i) {
     auto got = store_->Get("hot");
     ASSERT_TRUE(got.ok()) << got.status().ToString();
-    if (got->size() != (4u << 20) || std::count(got->begin(), got->end(), (*got)[0]) != (4 << 20)) ++torn;
+    if (got->size() != (4u << 20) || std::count(got->begin(), got->end(), (*got)[0]) != (4 << 20))
+      ++torn;
   }
   int status = 0;
   ::waitpid(pid, &status, 0);

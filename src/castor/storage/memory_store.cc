@@ -23,7 +23,9 @@ class MemoryStore final : public ObjectStore {
 
   std::string uri() const override { return "mem://" + name_; }
   StoreCapabilities capabilities() const override {
-    return {.atomic_conditional_put = true, .presigned_urls = false, .multipart = false,
+    return {.atomic_conditional_put = true,
+            .presigned_urls = false,
+            .multipart = false,
             .durable = false};
   }
 
@@ -107,7 +109,8 @@ class MemoryStore final : public ObjectStore {
     CASTOR_RETURN_IF_ERROR(ValidateKey(key).WithContext(op));
     std::shared_lock lock(mu_);
     auto it = objects_.find(std::string(key));
-    if (it == objects_.end()) return NotFound(std::string(op) + " " + std::string(key) + ": no such object");
+    if (it == objects_.end())
+      return NotFound(std::string(op) + " " + std::string(key) + ": no such object");
     return it->second;
   }
 
@@ -127,7 +130,8 @@ class MemoryWriter final : public ObjectWriter {
     return Status::OK();
   }
   Result<ObjectInfo> Commit(PutOutcome* outcome) override {
-    if (done_) return FailedPrecondition("commit " + key_ + ": writer already committed or aborted");
+    if (done_)
+      return FailedPrecondition("commit " + key_ + ": writer already committed or aborted");
     done_ = true;
     PutOutcome o = PutOutcome::kCreated;
     if (if_absent_) {

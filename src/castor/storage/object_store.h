@@ -3,7 +3,8 @@
 // and OpenStore(), which picks an implementation from a URI.
 //
 // Semantics every implementation honours (checked by the conformance suite, object_store_test.cc):
-//  - Keys are validated by ValidateKey() before anything else happens; a bad key is InvalidArgument.
+//  - Keys are validated by ValidateKey() before anything else happens; a bad key is
+//  InvalidArgument.
 //  - Writes are atomic: a reader sees the old object, the new one, or NotFound; never a prefix.
 //  - Objects are immutable byte strings; keys sort and list in plain byte order.
 //  - Every error message names the operation and the key ("s3 get models/x: NoSuchKey: ...").
@@ -134,9 +135,10 @@ Status ValidateKey(std::string_view key);
 //   mem://[name]                       a fresh, empty store in process memory (tests)
 //   file:///var/lib/castor, /abs/path, ./rel/path   a local directory (created if missing)
 //   s3://bucket[/prefix]?region=us-east-1&endpoint=http://127.0.0.1:5000&path_style=1
-//      further query options: profile=NAME, unsigned_payload=0|1, conditional_put=auto|native|emulate,
-//      part_size=BYTES, parallelism=N, max_retries=N, timeout_s=N, stall_timeout_s=N.
-//      Credentials come from the usual AWS chain (see s3/credentials.h).
+//      further query options: profile=NAME, unsigned_payload=0|1,
+//      conditional_put=auto|native|emulate, part_size=BYTES, parallelism=N, max_retries=N,
+//      timeout_s=N, stall_timeout_s=N. Credentials come from the usual AWS chain (see
+//      s3/credentials.h).
 Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri);
 
 }  // namespace castor

@@ -17,8 +17,9 @@ using storetest::StoreConformance;
 using storetest::StoreFactory;
 
 std::string TempDir(const std::string& tag) {
-  auto base = std::filesystem::temp_directory_path() /
-              ("castor-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
+  auto base =
+      std::filesystem::temp_directory_path() /
+      ("castor-" + tag + "-" + std::to_string(::getpid()) + "-" + std::to_string(std::rand()));
   std::filesystem::create_directories(base);
   return base.string();
 }
@@ -26,10 +27,12 @@ std::string TempDir(const std::string& tag) {
 INSTANTIATE_TEST_SUITE_P(
     Stores, StoreConformance,
     ::testing::Values(
-        StoreFactory{"Memory", [] { return Result<std::unique_ptr<ObjectStore>>(NewMemoryStore()); }},
+        StoreFactory{"Memory",
+                     [] { return Result<std::unique_ptr<ObjectStore>>(NewMemoryStore()); }},
         StoreFactory{"Local", [] { return OpenStore(TempDir("conf")); }},
-        StoreFactory{"LocalNoSync",
-                     [] { return OpenLocalStore(TempDir("conf"), LocalStoreOptions{.sync = false}); }}),
+        StoreFactory{
+            "LocalNoSync",
+            [] { return OpenLocalStore(TempDir("conf"), LocalStoreOptions{.sync = false}); }}),
     storetest::PrintStoreName);
 
 TEST(ValidateKey, AcceptsOrdinaryKeys) {
@@ -57,7 +60,8 @@ TEST(OpenStore, PicksBackendFromUri) {
   EXPECT_EQ(OpenStore("file://relative").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(OpenStore("ftp://x").status().code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(OpenStore("").status().code(), StatusCode::kInvalidArgument);
-  auto s3 = OpenStore("s3://my-bucket/some/prefix?region=eu-west-1&endpoint=http://127.0.0.1:1&path_style=1");
+  auto s3 = OpenStore(
+      "s3://my-bucket/some/prefix?region=eu-west-1&endpoint=http://127.0.0.1:1&path_style=1");
   ASSERT_TRUE(s3.ok()) << s3.status().ToString();
   EXPECT_EQ((*s3)->uri(), "s3://my-bucket/some/prefix?endpoint=http://127.0.0.1:1");
   EXPECT_TRUE((*s3)->capabilities().presigned_urls);
@@ -77,7 +81,7 @@ TEST(ParseS3Uri, OptionsAndErrors) {
   EXPECT_EQ(o->parallelism, 8);
   EXPECT_EQ(o->conditional_put, s3::ConditionalPutMode::kEmulate);
   EXPECT_FALSE(o->unsigned_payload);
-  EXPECT_FALSE(s3::ParseS3Uri("s3://ab").ok());               // bucket too short
+  EXPECT_FALSE(s3::ParseS3Uri("s3://ab").ok());  // bucket too short
   EXPECT_FALSE(s3::ParseS3Uri("s3://Bad_Bucket").ok());
   EXPECT_FALSE(s3::ParseS3Uri("s3://bkt/../x").ok());
   EXPECT_FALSE(s3::ParseS3Uri("s3://bkt?part_size=10").ok());  // below 5 MiB

@@ -18,7 +18,7 @@ TEST(ParallelRead, CoversTheRangeExactlyOnce) {
     Bytes out(data.size() - 10, 0);
     std::vector<int> hits(out.size(), 0);
     std::mutex mu;
-    Status st = ParallelRead(*store, "k", 10, out.size() , {chunk == 1 ? 65536 : chunk, 4},
+    Status st = ParallelRead(*store, "k", 10, out.size(), {chunk == 1 ? 65536 : chunk, 4},
                              [&](uint64_t off, ByteSpan b) {
                                std::lock_guard l(mu);
                                for (size_t i = 0; i < b.size(); ++i) {
@@ -42,10 +42,13 @@ TEST(ParallelRead, StopsAtTheFirstErrorAndReportsIt) {
   EXPECT_EQ(st.code(), StatusCode::kIOError);
   EXPECT_EQ(st.message(), "disk full");
   // Asking for more than the object holds is an error, not a short success.
-  st = ParallelRead(*store, "k", 0, (1 << 20) + 5, {4096, 2}, [](uint64_t, ByteSpan) { return Status::OK(); });
+  st = ParallelRead(*store, "k", 0, (1 << 20) + 5, {4096, 2},
+                    [](uint64_t, ByteSpan) { return Status::OK(); });
   EXPECT_FALSE(st.ok());
-  EXPECT_EQ(ParallelRead(*store, "missing", 0, 10, {}, [](uint64_t, ByteSpan) { return Status::OK(); }).code(),
-            StatusCode::kNotFound);
+  EXPECT_EQ(
+      ParallelRead(*store, "missing", 0, 10, {}, [](uint64_t, ByteSpan) { return Status::OK(); })
+          .code(),
+      StatusCode::kNotFound);
 }
 
 }  // namespace

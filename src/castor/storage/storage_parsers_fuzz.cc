@@ -22,7 +22,8 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
         size_t start = 0;
         for (;;) {
           size_t end = s.find('/', start);
-          std::string seg = s.substr(start, end == std::string::npos ? std::string::npos : end - start);
+          std::string seg =
+              s.substr(start, end == std::string::npos ? std::string::npos : end - start);
           if (seg.empty() || seg == "." || seg == "..") __builtin_trap();
           if (end == std::string::npos) break;
           start = end + 1;

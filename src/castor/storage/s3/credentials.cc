@@ -3,9 +3,8 @@
 #include <cstdlib>
 #include <ctime>
 #include <fstream>
-#include <sstream>
-
 #include <nlohmann/json.hpp>
+#include <sstream>
 
 namespace castor::s3 {
 namespace {
@@ -49,7 +48,8 @@ Result<Credentials> ParseCredentialJson(std::string_view what, std::string_view 
   Credentials c;
   c.access_key = j["AccessKeyId"].get<std::string>();
   c.secret_key = j["SecretAccessKey"].get<std::string>();
-  if (j.contains("Token") && j["Token"].is_string()) c.session_token = j["Token"].get<std::string>();
+  if (j.contains("Token") && j["Token"].is_string())
+    c.session_token = j["Token"].get<std::string>();
   if (j.contains("Expiration") && j["Expiration"].is_string()) {
     auto t = ParseIso8601(j["Expiration"].get<std::string>());
     if (!t) return Unauthenticated(std::string(what) + ": unparseable Expiration");
@@ -108,9 +108,9 @@ class ChainProvider final : public CredentialProvider {
     std::string profile = ProfileName(o_.env, o_.profile);
     std::string cred_file = HomeFile(o_.env, "AWS_SHARED_CREDENTIALS_FILE", "/.aws/credentials");
     std::string conf_file = HomeFile(o_.env, "AWS_CONFIG_FILE", "/.aws/config");
-    for (auto [file, section] : {std::pair{cred_file, profile},
-                                 std::pair{conf_file, profile == "default" ? profile
-                                                                           : "profile " + profile}}) {
+    for (auto [file, section] :
+         {std::pair{cred_file, profile},
+          std::pair{conf_file, profile == "default" ? profile : "profile " + profile}}) {
       auto text = ReadFile(file);
       if (!text) continue;
       auto a = IniValue(*text, section, "aws_access_key_id");
@@ -137,9 +137,11 @@ class ChainProvider final : public CredentialProvider {
       if (auto tf = o_.env("AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE"); tf && !tf->empty()) {
         token = ReadFile(*tf);
         if (!token)
-          return Unauthenticated("credentials: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + *tf);
+          return Unauthenticated(
+              "credentials: cannot read AWS_CONTAINER_AUTHORIZATION_TOKEN_FILE " + *tf);
       }
-      if (token && !Trim(*token).empty()) r.headers.emplace_back("Authorization", std::string(Trim(*token)));
+      if (token && !Trim(*token).empty())
+        r.headers.emplace_back("Authorization", std::string(Trim(*token)));
       CASTOR_ASSIGN_OR_RETURN(http::Response resp, o_.http->Send(r));
       if (resp.status != 200)
         return Unauthenticated("credentials: container endpoint answered HTTP " +
@@ -163,9 +165,11 @@ class ChainProvider final : public CredentialProvider {
 
   Result<Credentials> FromImds() {
     if (!o_.http) return Internal("no HTTP client");
-    std::string base = o_.env("AWS_EC2_METADATA_SERVICE_ENDPOINT").value_or("http://169.254.169.254");
+    std::string base =
+        o_.env("AWS_EC2_METADATA_SERVICE_ENDPOINT").value_or("http://169.254.169.254");
     while (!base.empty() && base.back() == '/') base.pop_back();
-    auto send = [&](std::string method, std::string path, http::Headers h) -> Result<http::Response> {
+    auto send = [&](std::string method, std::string path,
+                    http::Headers h) -> Result<http::Response> {
       http::Request r;
       r.method = std::move(method);
       r.url = base + path;
@@ -181,7 +185,8 @@ class ChainProvider final : public CredentialProvider {
     http::Headers auth = {{"X-aws-ec2-metadata-token", token}};
     const std::string dir = "/latest/meta-data/iam/security-credentials/";
     CASTOR_ASSIGN_OR_RETURN(auto role, send("GET", dir, auth));
-    if (role.status != 200) return Unauthenticated("IMDS role: HTTP " + std::to_string(role.status));
+    if (role.status != 200)
+      return Unauthenticated("IMDS role: HTTP " + std::to_string(role.status));
     std::string name(Trim(role.body_text()));
     if (auto nl = name.find('\n'); nl != std::string::npos) name.resize(nl);
     if (name.empty()) return Unauthenticated("IMDS: no instance role");
@@ -231,7 +236,9 @@ std::optional<Clock::time_point> ParseIso8601(std::string_view s) {
   time_t t = timegm(&tm);
   // A numeric offset ("+02:00") shifts to UTC; "Z" or nothing is UTC already.
   size_t pos = 19;
-  while (pos < str.size() && (str[pos] == '.' || std::isdigit(static_cast<unsigned char>(str[pos])))) ++pos;
+  while (pos < str.size() &&
+         (str[pos] == '.' || std::isdigit(static_cast<unsigned char>(str[pos]))))
+    ++pos;
   if (pos < str.size() && (str[pos] == '+' || str[pos] == '-')) {
     int oh = 0, om = 0;
     if (std::sscanf(str.c_str() + pos + 1, "%2d:%2d", &oh, &om) >= 1) {

@@ -23,8 +23,10 @@ EnvLookup MapEnv(std::map<std::string, std::string> m) {
 
 TEST(Credentials, EnvironmentWithSessionToken) {
   CredentialChainOptions o;
-  o.env = MapEnv({{"AWS_ACCESS_KEY_ID", "AK"}, {"AWS_SECRET_ACCESS_KEY", "SK"},
-                  {"AWS_SESSION_TOKEN", "TOK"}, {"AWS_EC2_METADATA_DISABLED", "true"}});
+  o.env = MapEnv({{"AWS_ACCESS_KEY_ID", "AK"},
+                  {"AWS_SECRET_ACCESS_KEY", "SK"},
+                  {"AWS_SESSION_TOKEN", "TOK"},
+                  {"AWS_EC2_METADATA_DISABLED", "true"}});
   auto chain = NewDefaultCredentialChain(o);
   auto c = chain->Get();
   ASSERT_TRUE(c.ok());
@@ -37,11 +39,13 @@ TEST(Credentials, EnvironmentWithSessionToken) {
 TEST(Credentials, SharedFilesAndProfiles) {
   auto dir = std::filesystem::temp_directory_path() / ("castor-aws-" + std::to_string(::getpid()));
   std::filesystem::create_directories(dir);
-  std::ofstream(dir / "credentials") << "[default]\naws_access_key_id = DEF\naws_secret_access_key=defsecret\n"
-                                        "\n# comment\n[work]\naws_access_key_id=WORK\n"
-                                        "aws_secret_access_key = worksecret\naws_session_token = wt\n";
-  std::ofstream(dir / "config") << "[default]\nregion = eu-central-1\n[profile cfgonly]\n"
-                                   "aws_access_key_id=CFG\naws_secret_access_key=cfgsecret\nregion=ap-south-1\n";
+  std::ofstream(dir / "credentials")
+      << "[default]\naws_access_key_id = DEF\naws_secret_access_key=defsecret\n"
+         "\n# comment\n[work]\naws_access_key_id=WORK\n"
+         "aws_secret_access_key = worksecret\naws_session_token = wt\n";
+  std::ofstream(dir / "config")
+      << "[default]\nregion = eu-central-1\n[profile cfgonly]\n"
+         "aws_access_key_id=CFG\naws_secret_access_key=cfgsecret\nregion=ap-south-1\n";
   std::map<std::string, std::string> env = {
       {"AWS_SHARED_CREDENTIALS_FILE", (dir / "credentials").string()},
       {"AWS_CONFIG_FILE", (dir / "config").string()},

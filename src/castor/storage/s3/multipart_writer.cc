@@ -16,14 +16,18 @@ class MultipartWriter final : public ObjectWriter {
  public:
   MultipartWriter(std::shared_ptr<S3Client> c, ObjectStore* store, std::string key,
                   const WriterOptions& o)
-      : c_(std::move(c)), store_(store), key_(std::move(key)), o_(o),
+      : c_(std::move(c)),
+        store_(store),
+        key_(std::move(key)),
+        o_(o),
         part_size_(ChoosePartSize(o.part_size, o.expected_size)),
         parallelism_(std::max(1, o.parallelism)) {}
 
   ~MultipartWriter() override { Abort(); }
 
   Status Write(ByteSpan data) override {
-    if (done_) return FailedPrecondition("s3 write " + key_ + ": writer already committed or aborted");
+    if (done_)
+      return FailedPrecondition("s3 write " + key_ + ": writer already committed or aborted");
     CASTOR_RETURN_IF_ERROR(FirstError());
     total_ += data.size();
     while (!data.empty()) {
@@ -43,7 +47,8 @@ class MultipartWriter final : public ObjectWriter {
   }
 
   Result<ObjectInfo> Commit(PutOutcome* outcome) override {
-    if (done_) return FailedPrecondition("s3 commit " + key_ + ": writer already committed or aborted");
+    if (done_)
+      return FailedPrecondition("s3 commit " + key_ + ": writer already committed or aborted");
     if (upload_id_.empty()) {
       // Small object: one PUT, with the store's conditional-put logic.
       done_ = true;
@@ -107,7 +112,8 @@ class MultipartWriter final : public ObjectWriter {
     CASTOR_ASSIGN_OR_RETURN(http::Response r, c_->Send(call));
     if (r.status != 200) return c_->Error(call, r);
     auto id = XmlText(r.body_text(), "UploadId");
-    if (!id || id->empty()) return IOError("s3 create-multipart " + key_ + ": no UploadId in response");
+    if (!id || id->empty())
+      return IOError("s3 create-multipart " + key_ + ": no UploadId in response");
     upload_id_ = *id;
     return Status::OK();
   }
@@ -117,7 +123,8 @@ class MultipartWriter final : public ObjectWriter {
     if (upload_id_.empty()) CASTOR_RETURN_IF_ERROR(Create());
     if (next_part_ > kMaxParts)
       return ResourceExhausted("s3 upload " + key_ + ": more than 10,000 parts of " +
-                               std::to_string(part_size_) + " bytes; set a larger part size or the expected size");
+                               std::to_string(part_size_) +
+                               " bytes; set a larger part size or the expected size");
     std::unique_lock lock(mu_);
     cv_.wait(lock, [&] { return !error_.ok() || int(queue_.size()) + busy_ < parallelism_; });
     if (!error_.ok()) return error_;
@@ -142,8 +149,10 @@ class MultipartWriter final : public ObjectWriter {
       Bytes().swap(data);
       lock.lock();
       --busy_;
-      if (etag.ok()) etags_[number] = *etag;
-      else if (error_.ok()) error_ = etag.status();
+      if (etag.ok())
+        etags_[number] = *etag;
+      else if (error_.ok())
+        error_ = etag.status();
       cv_.notify_all();
     }
   }
@@ -201,10 +210,11 @@ class MultipartWriter final : public ObjectWriter {
     bool failed = r.status != 200 || XmlText(r.body_text(), "Code").has_value() ||
                   !XmlText(r.body_text(), "ETag").has_value();
     if (failed && !(r.status == 404 && XmlText(r.body_text(), "Code") == "NoSuchUpload"))
-      return r.status != 200 ? c_->Error(call, r)
-                             : IOError("s3 complete-multipart " + key_ + ": " +
-                                       XmlText(r.body_text(), "Code").value_or("no ETag") + ": " +
-                                       XmlText(r.body_text(), "Message").value_or("unexpected response"));
+      return r.status != 200
+                 ? c_->Error(call, r)
+                 : IOError("s3 complete-multipart " + key_ + ": " +
+                           XmlText(r.body_text(), "Code").value_or("no ETag") + ": " +
+                           XmlText(r.body_text(), "Message").value_or("unexpected response"));
     // (NoSuchUpload after a retried request: the first attempt completed it; the size check
     // below tells.)
     upload_id_.clear();
@@ -216,7 +226,6 @@ class MultipartWriter final : public ObjectWriter {
     if (outcome) *outcome = PutOutcome::kCreated;
     return info;
   }
-
 
   std::shared_ptr<S3Client> c_;
   ObjectStore* store_;

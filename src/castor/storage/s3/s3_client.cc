@@ -13,7 +13,8 @@ S3Client::S3Client(S3Options options) : o_(std::move(options)) {
   auto colon = ep.find("://");
   scheme_ = ep.substr(0, colon);
   endpoint_host_ = ep.substr(colon + 3);
-  if (auto slash = endpoint_host_.find('/'); slash != std::string::npos) endpoint_host_.resize(slash);
+  if (auto slash = endpoint_host_.find('/'); slash != std::string::npos)
+    endpoint_host_.resize(slash);
   // The Host header omits the scheme's default port; so must the signature.
   if ((scheme_ == "http" && endpoint_host_.ends_with(":80")) ||
       (scheme_ == "https" && endpoint_host_.ends_with(":443")))
@@ -27,7 +28,9 @@ std::string S3Client::Describe() const {
   return s;
 }
 
-std::string S3Client::ObjectKey(std::string_view key) const { return key_prefix_ + std::string(key); }
+std::string S3Client::ObjectKey(std::string_view key) const {
+  return key_prefix_ + std::string(key);
+}
 
 std::string_view S3Client::StoreKey(std::string_view object_key) const {
   if (object_key.starts_with(key_prefix_)) object_key.remove_prefix(key_prefix_.size());
@@ -135,13 +138,26 @@ Status S3Client::Error(const S3Call& call, const http::Response& resp) const {
   std::string message = XmlText(resp.body_text(), "Message").value_or("");
   if (code.empty()) {
     switch (resp.status) {  // HEAD responses have no body to name the error
-      case 403: code = "AccessDenied"; break;
-      case 404: code = call.bucket_level ? "NoSuchBucket" : "NoSuchKey"; break;
-      case 412: code = "PreconditionFailed"; break;
-      case 416: code = "InvalidRange"; break;
-      case 501: code = "NotImplemented"; break;
-      case 503: code = "SlowDown"; break;
-      default: code = "HTTP" + std::to_string(resp.status);
+      case 403:
+        code = "AccessDenied";
+        break;
+      case 404:
+        code = call.bucket_level ? "NoSuchBucket" : "NoSuchKey";
+        break;
+      case 412:
+        code = "PreconditionFailed";
+        break;
+      case 416:
+        code = "InvalidRange";
+        break;
+      case 501:
+        code = "NotImplemented";
+        break;
+      case 503:
+        code = "SlowDown";
+        break;
+      default:
+        code = "HTTP" + std::to_string(resp.status);
     }
   }
   std::string text = "s3 " + call.op + " " + (call.key.empty() ? Describe() : call.key) +
@@ -151,15 +167,24 @@ Status S3Client::Error(const S3Call& call, const http::Response& resp) const {
   if (code == "SignatureDoesNotMatch" || code == "InvalidAccessKeyId" || code == "ExpiredToken")
     return Unauthenticated(text + " (credentials from " + o_.credentials->source() + ")");
   switch (resp.status) {
-    case 400: return InvalidArgument(text);
-    case 401: return Unauthenticated(text);
-    case 403: return PermissionDenied(text);
-    case 404: return NotFound(text);
-    case 409: return FailedPrecondition(text);
-    case 412: return FailedPrecondition(text);
-    case 416: return OutOfRange(text);
-    case 429: return ResourceExhausted(text);
-    case 501: return Unimplemented(text);
+    case 400:
+      return InvalidArgument(text);
+    case 401:
+      return Unauthenticated(text);
+    case 403:
+      return PermissionDenied(text);
+    case 404:
+      return NotFound(text);
+    case 409:
+      return FailedPrecondition(text);
+    case 412:
+      return FailedPrecondition(text);
+    case 416:
+      return OutOfRange(text);
+    case 429:
+      return ResourceExhausted(text);
+    case 501:
+      return Unimplemented(text);
     default:
       if (resp.status >= 500) return Unavailable(text);
       return IOError(text);

@@ -24,8 +24,8 @@ struct S3Call {
   bool bucket_level = false;  // a request on the bucket itself (ListObjectsV2)
   std::vector<std::pair<std::string, std::string>> query;  // not encoded
   http::Headers headers;
-  ByteSpan body;        // borrowed
-  bool large = false;   // a big body either way: police by stall timeout only
+  ByteSpan body;       // borrowed
+  bool large = false;  // a big body either way: police by stall timeout only
 };
 
 class S3Client {
@@ -54,7 +54,7 @@ class S3Client {
   // Sleeps before retry `attempt` (0-based): uniform in [0, min(max, base * 2^attempt)].
   void Backoff(int attempt) const;
 
-  std::string ObjectKey(std::string_view key) const;    // prefix + "/" + key
+  std::string ObjectKey(std::string_view key) const;             // prefix + "/" + key
   std::string_view StoreKey(std::string_view object_key) const;  // the inverse
   const std::string& key_prefix() const { return key_prefix_; }  // "prefix/" or ""
 

@@ -11,7 +11,8 @@ namespace castor::s3 {
 namespace {
 
 std::string Unquote(std::string_view etag) {
-  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"') etag = etag.substr(1, etag.size() - 2);
+  if (etag.size() >= 2 && etag.front() == '"' && etag.back() == '"')
+    etag = etag.substr(1, etag.size() - 2);
   return std::string(etag);
 }
 
@@ -31,7 +32,9 @@ class S3Store final : public ObjectStore {
   std::string uri() const override { return c_->Describe(); }
   StoreCapabilities capabilities() const override {
     return {.atomic_conditional_put = mode_.load() != ConditionalPutMode::kEmulate,
-            .presigned_urls = true, .multipart = true, .durable = true};
+            .presigned_urls = true,
+            .multipart = true,
+            .durable = true};
   }
 
   Status Put(std::string_view key, ByteSpan data) override {
@@ -133,7 +136,8 @@ class S3Store final : public ObjectStore {
   }
 
  private:
-  Result<PutOutcome> PutObject(std::string op, std::string_view key, ByteSpan data, bool if_absent) {
+  Result<PutOutcome> PutObject(std::string op, std::string_view key, ByteSpan data,
+                               bool if_absent) {
     S3Call call(std::move(op), std::string(key), "PUT");
     call.body = data;
     call.large = data.size() > (8u << 20);
@@ -172,7 +176,8 @@ class S3Store final : public ObjectStore {
       uint64_t left = length == UINT64_MAX ? UINT64_MAX : length - delivered;
       if (from != 0 || left != UINT64_MAX) {
         std::string range = "bytes=" + std::to_string(from) + "-";
-        if (left != UINT64_MAX && UINT64_MAX - from >= left) range += std::to_string(from + left - 1);
+        if (left != UINT64_MAX && UINT64_MAX - from >= left)
+          range += std::to_string(from + left - 1);
         call.headers.emplace_back("Range", range);
       }
       if (!etag.empty()) call.headers.emplace_back("If-Match", "\"" + etag + "\"");
@@ -221,7 +226,8 @@ class S3Store final : public ObjectStore {
     }
   }
 
-  Status OutOfRangeError(const std::string& op, std::string_view key, uint64_t offset, uint64_t size) {
+  Status OutOfRangeError(const std::string& op, std::string_view key, uint64_t offset,
+                         uint64_t size) {
     return OutOfRange("s3 " + op + " " + std::string(key) + ": offset " + std::to_string(offset) +
                       " is past the end (" + std::to_string(size) + " bytes)");
   }
@@ -273,10 +279,11 @@ Result<S3Options> ParseS3Uri(std::string_view uri) {
   o.bucket = std::string(rest.substr(0, slash));
   if (slash != std::string_view::npos) o.prefix = std::string(rest.substr(slash + 1));
   while (!o.prefix.empty() && o.prefix.back() == '/') o.prefix.pop_back();
-  if (o.bucket.size() < 3 || o.bucket.size() > 63) return bad("bucket name must be 3-63 characters");
+  if (o.bucket.size() < 3 || o.bucket.size() > 63)
+    return bad("bucket name must be 3-63 characters");
   for (char c : o.bucket)
-    if (!(std::islower(static_cast<unsigned char>(c)) || std::isdigit(static_cast<unsigned char>(c)) ||
-          c == '-' || c == '.'))
+    if (!(std::islower(static_cast<unsigned char>(c)) ||
+          std::isdigit(static_cast<unsigned char>(c)) || c == '-' || c == '.'))
       return bad("bucket name may hold only a-z, 0-9, '-' and '.'");
   if (!o.prefix.empty()) CASTOR_RETURN_IF_ERROR(ValidateKey(o.prefix).WithContext("s3 URI prefix"));
 
@@ -293,7 +300,8 @@ Result<S3Options> ParseS3Uri(std::string_view uri) {
     auto num = [&](uint64_t lo, uint64_t hi) -> Result<uint64_t> {
       auto n = ParseU64(v);
       if (!n || *n < lo || *n > hi)
-        return bad(k + "=" + v + " must be a number in " + std::to_string(lo) + ".." + std::to_string(hi));
+        return bad(k + "=" + v + " must be a number in " + std::to_string(lo) + ".." +
+                   std::to_string(hi));
       return *n;
     };
     if (k == "region") {
@@ -311,10 +319,14 @@ Result<S3Options> ParseS3Uri(std::string_view uri) {
     } else if (k == "unsigned_payload") {
       o.unsigned_payload = ParseBool(v);
     } else if (k == "conditional_put") {
-      if (v == "auto") o.conditional_put = ConditionalPutMode::kAuto;
-      else if (v == "native") o.conditional_put = ConditionalPutMode::kNative;
-      else if (v == "emulate") o.conditional_put = ConditionalPutMode::kEmulate;
-      else return bad("conditional_put must be auto, native or emulate");
+      if (v == "auto")
+        o.conditional_put = ConditionalPutMode::kAuto;
+      else if (v == "native")
+        o.conditional_put = ConditionalPutMode::kNative;
+      else if (v == "emulate")
+        o.conditional_put = ConditionalPutMode::kEmulate;
+      else
+        return bad("conditional_put must be auto, native or emulate");
     } else if (k == "part_size") {
       CASTOR_ASSIGN_OR_RETURN(o.part_size, num(5ull << 20, 5ull << 30));
     } else if (k == "parallelism") {
@@ -337,13 +349,18 @@ Result<S3Options> ParseS3Uri(std::string_view uri) {
     }
   }
   if (!region_set) {
-    if (auto r = env("AWS_REGION"); r && !r->empty()) o.region = *r;
-    else if (auto r2 = env("AWS_DEFAULT_REGION"); r2 && !r2->empty()) o.region = *r2;
-    else if (auto r3 = ProfileRegion(env, o.profile)) o.region = *r3;
+    if (auto r = env("AWS_REGION"); r && !r->empty())
+      o.region = *r;
+    else if (auto r2 = env("AWS_DEFAULT_REGION"); r2 && !r2->empty())
+      o.region = *r2;
+    else if (auto r3 = ProfileRegion(env, o.profile))
+      o.region = *r3;
   }
   if (o.endpoint.empty()) {
-    if (auto e = env("AWS_ENDPOINT_URL_S3"); e && !e->empty()) o.endpoint = *e;
-    else if (auto e2 = env("AWS_ENDPOINT_URL"); e2 && !e2->empty()) o.endpoint = *e2;
+    if (auto e = env("AWS_ENDPOINT_URL_S3"); e && !e->empty())
+      o.endpoint = *e;
+    else if (auto e2 = env("AWS_ENDPOINT_URL"); e2 && !e2->empty())
+      o.endpoint = *e2;
   }
   return o;
 }

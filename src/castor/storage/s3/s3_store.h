@@ -42,8 +42,8 @@ struct S3Options {
   std::chrono::milliseconds stall_timeout{30'000};
   std::string profile;  // AWS profile for the credential chain
 
-  std::shared_ptr<http::HttpClient> http;                // default: a new curl client
-  std::shared_ptr<CredentialProvider> credentials;       // default: the AWS chain
+  std::shared_ptr<http::HttpClient> http;           // default: a new curl client
+  std::shared_ptr<CredentialProvider> credentials;  // default: the AWS chain
 };
 
 Result<std::unique_ptr<ObjectStore>> NewS3Store(S3Options options);
@@ -54,7 +54,7 @@ Result<std::unique_ptr<ObjectStore>> NewS3Store(S3Options options);
 // AWS_DEFAULT_REGION is used; without endpoint=, AWS_ENDPOINT_URL_S3 / AWS_ENDPOINT_URL.
 Result<S3Options> ParseS3Uri(std::string_view uri);
 
-}  // namespace castor
+}  // namespace castor::s3
 
 namespace castor {
 // OpenStore's entry point for s3:// URIs.

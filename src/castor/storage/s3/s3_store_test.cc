@@ -41,8 +41,9 @@ class ScriptedHttp final : public http::HttpClient {
       seen_.push_back(r);
       seen_[seen_.size() - 1].body = {};
       bodies_.emplace_back(r.body.begin(), r.body.end());
-      auto it = std::find_if(script_.begin(), script_.end(),
-                             [&](const Step& s) { return s.method.empty() || s.method == r.method; });
+      auto it = std::find_if(script_.begin(), script_.end(), [&](const Step& s) {
+        return s.method.empty() || s.method == r.method;
+      });
       if (it == script_.end()) return Internal("unscripted " + r.method + " " + r.url);
       step = *it;
       script_.erase(it);
@@ -123,10 +124,10 @@ TEST(S3Store, ListStripsThePrefixAndPages) {
   o.prefix = "p";
   Fixture f(o);
   f.http->Add(S("GET", 200,
-               "<ListBucketResult><IsTruncated>true</IsTruncated><KeyCount>2</KeyCount>"
-               "<Contents><Key>p/a&amp;b</Key><Size>3</Size><ETag>&quot;e1&quot;</ETag></Contents>"
-               "<Contents><Key>p/c</Key><Size>4</Size><ETag>\"e2\"</ETag></Contents>"
-               "</ListBucketResult>"));
+                "<ListBucketResult><IsTruncated>true</IsTruncated><KeyCount>2</KeyCount>"
+                "<Contents><Key>p/a&amp;b</Key><Size>3</Size><ETag>&quot;e1&quot;</ETag></Contents>"
+                "<Contents><Key>p/c</Key><Size>4</Size><ETag>\"e2\"</ETag></Contents>"
+                "</ListBucketResult>"));
   auto page = f.store->List("", "x", 2);
   ASSERT_TRUE(page.ok()) << page.status().ToString();
   ASSERT_EQ(page->objects.size(), 2u);
@@ -151,7 +152,8 @@ TEST(S3Store, RetriesTransientFailuresOnly) {
   EXPECT_EQ(f.http->seen().size(), 4u);
 
   Fixture g;
-  g.http->Add(S("PUT", 400, "<Error><Code>InvalidArgument</Code><Message>bad thing</Message></Error>"));
+  g.http->Add(
+      S("PUT", 400, "<Error><Code>InvalidArgument</Code><Message>bad thing</Message></Error>"));
   Status st = g.store->Put("k2", AsBytes("x"));
   EXPECT_EQ(st.code(), StatusCode::kInvalidArgument);
   EXPECT_EQ(st.message(), "s3 put k2: HTTP 400 InvalidArgument: bad thing");
@@ -187,10 +189,16 @@ TEST(S3Store, ConditionalPutOutcomes) {
 
 TEST(S3Store, MultipartUploadsPartsAndCompletes) {
   Fixture f;
-  f.http->Add(S("POST", 200, "<InitiateMultipartUploadResult><UploadId>U1</UploadId></InitiateMultipartUploadResult>"));
-  for (int i = 0; i < 3; ++i) f.http->Add(S("PUT", 200, "", {{"ETag", "\"p" + std::to_string(i) + "\""}}));
-  f.http->Add(S("POST", 200, "<CompleteMultipartUploadResult><ETag>\"x-3\"</ETag></CompleteMultipartUploadResult>"));
-  f.http->Add(S("HEAD", 200, "", {{"Content-Length", std::to_string(11 << 20)}, {"ETag", "\"x-3\""}}));
+  f.http->Add(
+      S("POST", 200,
+        "<InitiateMultipartUploadResult><UploadId>U1</UploadId></InitiateMultipartUploadResult>"));
+  for (int i = 0; i < 3; ++i)
+    f.http->Add(S("PUT", 200, "", {{"ETag", "\"p" + std::to_string(i) + "\""}}));
+  f.http->Add(
+      S("POST", 200,
+        "<CompleteMultipartUploadResult><ETag>\"x-3\"</ETag></CompleteMultipartUploadResult>"));
+  f.http->Add(
+      S("HEAD", 200, "", {{"Content-Length", std::to_string(11 << 20)}, {"ETag", "\"x-3\""}}));
   WriterOptions wo;
   wo.part_size = 5 << 20;
   wo.parallelism = 1;  // parts go out in order, so the scripted ETags match part numbers
@@ -213,7 +221,9 @@ TEST(S3Store, MultipartSizeMismatchIsCorruptionAndNotVisible) {
   f.http->Add(S("POST", 200, "<UploadId>U</UploadId>"));
   f.http->Add(S("PUT", 200, "", {{"ETag", "\"a\""}}));
   f.http->Add(S("PUT", 200, "", {{"ETag", "\"b\""}}));
-  f.http->Add(S("POST", 200, "<CompleteMultipartUploadResult><ETag>\"x\"</ETag></CompleteMultipartUploadResult>"));
+  f.http->Add(
+      S("POST", 200,
+        "<CompleteMultipartUploadResult><ETag>\"x\"</ETag></CompleteMultipartUploadResult>"));
   f.http->Add(S("HEAD", 200, "", {{"Content-Length", "7"}}));
   WriterOptions wo;
   wo.part_size = 5 << 20;
@@ -237,7 +247,8 @@ TEST(S3Store, PresignedUrlShape) {
   Fixture f(o);
   auto url = f.store->PresignGet("a b", std::chrono::seconds(600));
   ASSERT_TRUE(url.ok());
-  EXPECT_THAT(*url, ::testing::StartsWith("http://127.0.0.1:9000/bkt/a%20b?X-Amz-Algorithm=AWS4-HMAC-SHA256"));
+  EXPECT_THAT(*url, ::testing::StartsWith(
+                        "http://127.0.0.1:9000/bkt/a%20b?X-Amz-Algorithm=AWS4-HMAC-SHA256"));
   EXPECT_THAT(*url, HasSubstr("X-Amz-Expires=600"));
   EXPECT_THAT(*url, HasSubstr("X-Amz-Signature="));
   EXPECT_THAT(*url, ::testing::Not(HasSubstr("SECRETKEY")));

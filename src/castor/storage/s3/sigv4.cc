@@ -71,8 +71,8 @@ std::pair<std::string, std::string> CanonicalHeaders(const http::Headers& header
   return {block, names};
 }
 
-std::string Signature(const Credentials& creds, std::string_view region,
-                      std::string_view amz_date, std::string_view canonical_request) {
+std::string Signature(const Credentials& creds, std::string_view region, std::string_view amz_date,
+                      std::string_view canonical_request) {
   std::string to_sign = "AWS4-HMAC-SHA256\n" + std::string(amz_date) + "\n" +
                         Scope(amz_date, region) + "\n" + Sha256Hex(canonical_request);
   std::string k = "AWS4" + creds.secret_key;
@@ -142,8 +142,8 @@ std::string PresignQuery(const SigningRequest& request, const Credentials& creds
   if (!creds.session_token.empty()) query.emplace_back("X-Amz-Security-Token", creds.session_token);
   query.emplace_back("X-Amz-SignedHeaders", "host");
   std::string cq = CanonicalQuery(query);
-  std::string canonical = request.method + "\n" + request.path + "\n" + cq + "\nhost:" +
-                          request.host + "\n\nhost\n" + std::string(kUnsignedPayload);
+  std::string canonical = request.method + "\n" + request.path + "\n" + cq +
+                          "\nhost:" + request.host + "\n\nhost\n" + std::string(kUnsignedPayload);
   return cq + "&X-Amz-Signature=" + Signature(creds, region, amz_date, canonical);
 }
 

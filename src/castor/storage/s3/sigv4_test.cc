@@ -7,7 +7,8 @@
 namespace castor::s3 {
 namespace {
 
-const Credentials kCreds{"AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "", {}};
+const Credentials kCreds{
+    "AKIAIOSFODNN7EXAMPLE", "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY", "", {}};
 const auto kTime = std::chrono::system_clock::from_time_t(1369353600);  // 2013-05-24T00:00:00Z
 
 TEST(SigV4, AmzDate) { EXPECT_EQ(AmzDate(kTime), "20130524T000000Z"); }
