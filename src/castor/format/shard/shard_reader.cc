@@ -273,23 +273,33 @@ Status ShardReader::ReadLookupTables(ByteSpan shard, const std::vector<uint32_t>
   CASTOR_RETURN_IF_ERROR(check_sorted(xorb_lookup_, "xorb"));
   CASTOR_RETURN_IF_ERROR(check_sorted(chunk_lookup_, "chunk"));
   tables_from_shard_ = true;
+  BuildLookupTables();  // any table the writer left empty
   return Status::OK();
 }
 
 void ShardReader::BuildLookupTables() {
-  for (size_t i = 0; i < files_.size(); ++i) {
-    file_lookup_.push_back({TruncatedHash(files_[i].file_hash), uint32_t(i), 0});
-  }
-  for (size_t i = 0; i < xorbs_.size(); ++i) {
-    xorb_lookup_.push_back({TruncatedHash(xorbs_[i].xorb_hash), uint32_t(i), 0});
-    for (size_t c = 0; c < xorbs_[i].chunks.size(); ++c) {
-      chunk_lookup_.push_back({TruncatedHash(xorbs_[i].chunks[c].hash), uint32_t(i), uint32_t(c)});
+  // Only tables the shard did not provide (all three for shards without lookup tables).
+  if (file_lookup_.empty()) {
+    for (size_t i = 0; i < files_.size(); ++i) {
+      file_lookup_.push_back({TruncatedHash(files_[i].file_hash), uint32_t(i), 0});
     }
+    std::stable_sort(file_lookup_.begin(), file_lookup_.end());
   }
-  std::stable_sort(file_lookup_.begin(), file_lookup_.end());
-  std::stable_sort(xorb_lookup_.begin(), xorb_lookup_.end());
-  std::stable_sort(chunk_lookup_.begin(), chunk_lookup_.end());
-  tables_from_shard_ = false;
+  if (xorb_lookup_.empty()) {
+    for (size_t i = 0; i < xorbs_.size(); ++i) {
+      xorb_lookup_.push_back({TruncatedHash(xorbs_[i].xorb_hash), uint32_t(i), 0});
+    }
+    std::stable_sort(xorb_lookup_.begin(), xorb_lookup_.end());
+  }
+  if (chunk_lookup_.empty()) {
+    for (size_t i = 0; i < xorbs_.size(); ++i) {
+      for (size_t c = 0; c < xorbs_[i].chunks.size(); ++c) {
+        chunk_lookup_.push_back(
+            {TruncatedHash(xorbs_[i].chunks[c].hash), uint32_t(i), uint32_t(c)});
+      }
+    }
+    std::stable_sort(chunk_lookup_.begin(), chunk_lookup_.end());
+  }
 }
 
 std::optional<size_t> ShardReader::FindFile(const Hash& file_hash) const {

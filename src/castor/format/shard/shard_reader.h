@@ -43,7 +43,8 @@ class ShardReader {
   // Finds a chunk by the hash exactly as stored (keyed in a keyed shard).
   std::optional<ShardChunkLocation> FindStoredChunkHash(const Hash& stored_hash) const;
 
-  // Whether the lookups use tables read from the shard (rather than built in memory).
+  // Whether the lookups use tables read from the shard (rather than built in memory; a table a
+  // shard leaves empty is also built in memory).
   bool has_lookup_tables() const { return tables_from_shard_; }
 
  private:

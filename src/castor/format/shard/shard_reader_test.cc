@@ -55,6 +55,16 @@ TEST(ShardReader, RoundTripsEveryForm) {
   EXPECT_FALSE(ShardReader::Parse(js)->has_lookup_tables());
 }
 
+TEST(ShardReader, BuildsTablesAShardLeavesEmpty) {
+  Bytes stored = *SampleBuilder().BuildStored(1);
+  StoreLE64(stored.data() + stored.size() - 200 + 32, 0);  // no file lookup entries
+  auto r = ShardReader::Parse(stored);
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  EXPECT_TRUE(r->has_lookup_tables());
+  EXPECT_EQ(r->FindFile(H(200)), 1u);
+  EXPECT_EQ(r->FindChunk(H(22)), (ShardChunkLocation{1, 1}));
+}
+
 TEST(ShardReader, TruncationAtEveryOffsetIsCorruption) {
   ShardBuilder b = SampleBuilder();
   Bytes upload = *b.BuildUpload();
