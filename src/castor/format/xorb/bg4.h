@@ -1,7 +1,8 @@
 // Byte grouping by 4 (the "BG4" of compression scheme 2, docs/xet-protocol.md §3.3): byte i of a
 // chunk goes to group i mod 4 and the groups are concatenated; group k holds n/4 bytes plus one
 // when k < n mod 4. Floating-point weights compress far better grouped, since exponent bytes then
-// sit together. Pure functions (SSE2 where available); safe for concurrent use.
+// sit together. Pure functions (SSE2; AVX2 for regrouping when the CPU has it); safe for
+// concurrent use.
 #pragma once
 
 #include <cstddef>
