@@ -94,6 +94,10 @@ class HttpServer::Impl {
 
   void Accept();
   void Register(Session* s, const std::shared_ptr<Session>& sp);
+  bool HasRoom() {
+    std::lock_guard lock(mu_);
+    return sessions_.size() < opt_.max_connections;
+  }
   // 16 hex digits: a random per-server prefix (so ids from several processes sharing logs do not
   // collide) plus a counter.
   std::string NextRequestId() {
@@ -489,10 +493,13 @@ void HttpServer::Impl::Accept() {
                            if (ec == asio::error::operation_aborted || !self->acceptor_.is_open()) {
                              return;
                            }
-                           if (!ec && !self->stopping_) {
+                           if (!ec && !self->stopping_ && self->HasRoom()) {
                              auto s = std::make_shared<Session>(std::move(socket), self);
                              self->Register(s.get(), s);
                              s->Begin();
+                           } else if (!ec) {
+                             beast::error_code ignored;
+                             socket.close(ignored);
                            }
                            self->Accept();
                          });

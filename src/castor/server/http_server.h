@@ -38,6 +38,9 @@ struct HttpServerOptions {
   std::chrono::milliseconds shutdown_grace{30'000};
   // Largest request header (request line plus fields); 431 beyond.
   uint32_t max_header_bytes = 64 * 1024;
+  // Open connections beyond this are closed as soon as they are accepted, so that many idle or
+  // slow clients cannot exhaust file descriptors.
+  size_t max_connections = 4096;
   // Size of each piece pulled from a streamed response's BodySource.
   size_t stream_buffer_bytes = 1 << 20;
 };

@@ -441,6 +441,30 @@ TEST_F(HttpServerTest, SlowClientsTimeOutWithoutPinningThreads) {
   EXPECT_TRUE(idle.ClosedByPeer());
 }
 
+TEST_F(HttpServerTest, ConnectionsBeyondTheLimitAreClosed) {
+  HttpServerOptions opt;
+  opt.max_connections = 2;
+  StartServer(opt);
+  RawConnection a(server_->port()), b(server_->port());
+  ASSERT_TRUE(a.Send("GET /hello/a HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(b.Send("GET /hello/b HTTP/1.1\r\nHost: x\r\n\r\n"));
+  ASSERT_TRUE(a.Read() && b.Read());  // both held open (keep-alive)
+  RawConnection c(server_->port(), 5000);
+  c.Send("GET /hello/c HTTP/1.1\r\nHost: x\r\n\r\n");
+  EXPECT_FALSE(c.Read().has_value());
+  // Room again once one closes.
+  ASSERT_TRUE(a.Send("GET /hello/a HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n"));
+  ASSERT_TRUE(a.Read());
+  EXPECT_TRUE(a.ClosedByPeer());
+  std::optional<testing::RawResponse> d;
+  for (int i = 0; i < 100 && !d; ++i) {  // the closed session unregisters asynchronously
+    d = RoundTrip(server_->port(), "GET /hello/d HTTP/1.1\r\nHost: x\r\n\r\n");
+    if (!d) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  }
+  ASSERT_TRUE(d);
+  EXPECT_EQ(d->body, "hello d");
+}
+
 TEST_F(HttpServerTest, GracefulShutdownFinishesInFlightRequests) {
   StartServer();
   RawConnection idle(server_->port());
