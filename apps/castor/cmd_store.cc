@@ -4,6 +4,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -23,8 +24,8 @@ struct StoreFlags {
   std::vector<std::string> keys;
   bool if_absent = false;
   uint64_t part_size = 16ull << 20;
-  int parallelism = 0;  // 0 = backend default
-  uint64_t chunk_size = 16ull << 20;
+  int parallelism = 0;      // 0 = backend default
+  uint64_t chunk_size = 0;  // 0 = auto: about 4 ranges per connection, 8..64 MiB
   std::string range;
   size_t limit = 0;
   int64_t ttl = 3600;
@@ -116,8 +117,13 @@ int RunGet(const StoreFlags& f) {
       } else {
         length = std::min(length, info->size - offset);
         ParallelReadOptions po;
-        po.chunk_size = f.chunk_size;
         if (f.parallelism > 0) po.parallelism = f.parallelism;
+        // Fewer, larger ranges cost the server less per byte; four per connection still keeps
+        // every connection busy until the end.
+        po.chunk_size = f.chunk_size != 0
+                            ? f.chunk_size
+                            : std::clamp<uint64_t>(length / (uint64_t(po.parallelism) * 4),
+                                                   8ull << 20, 64ull << 20);
         if (::ftruncate(fd, off_t(length)) != 0) st = ErrnoError("truncate " + f.path, errno);
         if (st.ok())
           st = ParallelRead(**store, f.key, offset, length, po,
@@ -264,7 +270,8 @@ const Command kStore("store", [](CLI::App& app, int& exit_code) {
   get->add_option("key", f->key, "Object key")->required();
   get->add_option("file", f->path, "Output file, or - for stdout (default)");
   get->add_option("--range", f->range, "Only bytes FIRST-LAST (inclusive)");
-  get->add_option("--chunk-size", f->chunk_size, "Bytes per ranged read (default 16 MiB)")
+  get->add_option("--chunk-size", f->chunk_size,
+                  "Bytes per ranged read (default: size / (4 x parallelism), 8..64 MiB)")
       ->check(CLI::Range(uint64_t(1) << 16, uint64_t(1) << 32));
   add_tuning(get, false);
   get->callback([f, &exit_code] { exit_code = RunGet(*f); });
