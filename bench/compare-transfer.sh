@@ -14,7 +14,8 @@
 # machine's cores, as on any loopback test.
 #
 # Usage: bench/compare-transfer.sh [SIZE_MIB]   (default 1024)
-# Environment: BUILD_DIR (default build), RUNS (default 3), KIND (bf16|random, default bf16),
+# Environment: BUILD_DIR (default build), CASTOR (default $BUILD_DIR/castor), RUNS (default 3),
+#   KIND (bf16|random, default bf16),
 #   BENCH_DIR (default /tmp/castor-bench-transfer).
 # Needs: a Release build (castor, bench/chunking_bench), node + tests/interop-hub/setup.sh,
 #   GNU time.
@@ -26,7 +27,7 @@ build=${BUILD_DIR:-$root/build}
 runs=${RUNS:-3}
 kind=${KIND:-bf16}
 work=${BENCH_DIR:-/tmp/castor-bench-transfer}
-castor="$build/castor"
+castor=${CASTOR:-$build/castor}
 gen="$build/bench/chunking_bench"
 peer="$root/tests/interop-hub/xetblob_download.mjs"
 bytes=$((size_mib * 1048576))
@@ -75,43 +76,62 @@ median() { sort -g | awk '{a[NR]=$1} END {print (NR % 2) ? a[(NR+1)/2] : (a[NR/2
 gbps() { awk -v b="$bytes" -v s="$1" 'BEGIN {printf "%.2f", b / s / 1e9}'; }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.2fx", a / b}'; }
 
-# measure KEY BEFORE_CMD -- CMD...: RUNS timed runs of CMD (GNU time: wall seconds, peak RSS), each
-# after `eval BEFORE_CMD` (untimed); sets wall[KEY] (median) and rss[KEY] (largest, MiB).
-declare -A wall rss
+# CPU seconds (user + system) the server has used so far.
+server_cpu() {
+  [[ -n "$server_pid" ]] || { echo 0; return; }
+  awk -v hz="$(getconf CLK_TCK)" '{printf "%.3f", ($14 + $15) / hz}' "/proc/$server_pid/stat"
+}
+# timed_run CMD...: one run of CMD under GNU time; appends "wall rss_kib client_cpu server_cpu" to
+# $work/times.
+timed_run() {
+  local s0 s1
+  s0=$(server_cpu)
+  /usr/bin/time -f "%e %M %U %S" -o "$work/t" "$@" >"$work/out" 2>"$work/err" ||
+    die "failed: $* ($(tail -3 "$work/err"))"
+  s1=$(server_cpu)
+  awk -v a="$s0" -v b="$s1" '{printf "%s %s %.2f %.2f\n", $1, $2, $3 + $4, b - a}' "$work/t" >>"$work/times"
+}
+# summarize KEY: from $work/times, wall[KEY] and cpu/scpu[KEY] (medians), rss[KEY] (largest, MiB).
+declare -A wall rss cpu scpu
+summarize() {
+  wall[$1]=$(cut -d' ' -f1 "$work/times" | median)
+  rss[$1]=$(cut -d' ' -f2 "$work/times" | sort -n | tail -1 | awk '{printf "%.0f", $1 / 1024}')
+  cpu[$1]=$(cut -d' ' -f3 "$work/times" | median)
+  scpu[$1]=$(cut -d' ' -f4 "$work/times" | median)
+}
+# measure KEY BEFORE_CMD -- CMD...: RUNS timed runs of CMD, each after `eval BEFORE_CMD` (untimed).
 measure() {
   local key=$1 before=$2
   shift 3
   : >"$work/times"
   for _ in $(seq "$runs"); do
     eval "$before"
-    /usr/bin/time -f "%e %M" -o "$work/t" "$@" >"$work/out" 2>"$work/err" ||
-      die "failed: $* ($(tail -3 "$work/err"))"
-    cat "$work/t" >>"$work/times"
+    timed_run "$@"
   done
-  wall[$key]=$(cut -d' ' -f1 "$work/times" | median)
-  rss[$key]=$(cut -d' ' -f2 "$work/times" | sort -n | tail -1 | awk '{printf "%.0f", $1 / 1024}')
+  summarize "$key"
 }
 row() {  # row LABEL KEY [PEER_KEY]
   local r=""
   [[ $# -ge 3 ]] && r=$(ratio "${wall[$3]}" "${wall[$2]}")
-  printf "  %-44s %7.2f s %7s GB/s %7s MiB  %s\n" "$1" "${wall[$2]}" "$(gbps "${wall[$2]}")" "${rss[$2]}" "$r"
+  printf "  %-46s %7.2f s %5s GB/s %5s MiB %6.2f s %6.2f s  %s\n" "$1" "${wall[$2]}" \
+    "$(gbps "${wall[$2]}")" "${rss[$2]}" "${cpu[$2]}" "${scpu[$2]}" "$r"
 }
 
 echo "castor at $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?');" \
   "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs));" \
   "input $kind ${size_mib} MiB; median of $runs runs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
-echo "                                                  wall     speed    peak RSS  ratio"
+echo "                                                    wall       speed  peak RSS  client   server  ratio"
+echo "                                                                         CPU      CPU"
 
 # --- 2. push of new data: a fresh, empty server each run -----------------------------------------
 : >"$work/times"
 for _ in $(seq "$runs"); do
   start_server "$work/store"
-  /usr/bin/time -f "%e %M" -o "$work/t" "$castor" push --endpoint "$url" --no-cache "$input" \
-    >"$work/push.out" 2>"$work/push.err" || die "push failed: $(tail -3 "$work/push.err")"
-  cat "$work/t" >>"$work/times"
+  timed_run "$castor" push --endpoint "$url" --no-cache "$input"
+  cp "$work/out" "$work/push.out"
+  cp "$work/err" "$work/push.err"
 done
-wall[push_new]=$(cut -d' ' -f1 "$work/times" | median)
-rss[push_new]=$(cut -d' ' -f2 "$work/times" | sort -n | tail -1 | awk '{printf "%.0f", $1 / 1024}')
+summarize push_new
 file_id=$(cut -d' ' -f1 "$work/push.out")
 push_summary=$(tail -1 "$work/push.err")
 [[ "$file_id" =~ ^[0-9a-f]{64}$ ]] || die "push printed no file id"
@@ -144,4 +164,6 @@ row "castor hash (chunk + hash + sha256, the floor)" hash
 row "castor push, shard cache" repush_cache hash
 row "castor push --no-cache (global dedup queries)" repush_nocache hash
 echo "    $repush_summary"
-echo "ratios: castor pull vs XetBlob = XetBlob time / castor time; re-push = castor hash time / push time"
+echo "ratios: castor pull vs XetBlob = XetBlob time / castor time; re-push = castor hash time / push time."
+echo "client CPU = user + system seconds of the client process; server CPU = castor serve's, same interval."
+echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
