@@ -57,6 +57,10 @@ Status HubError(const http::Response& r, std::string_view what, bool have_token)
                             "access: accept its terms on the repository's Hub page with that account, "
                             "then retry" + detail);
   }
+  if (code == "RepoNotFound" && r.status == 401 && !have_token) {
+    return Unauthenticated(w + ": HTTP 401: the Hub requires a token: the repository is private, gated, "
+                           "or does not exist; set HF_TOKEN or --token-file" + detail);
+  }
   if (code == "RepoNotFound") {
     return NotFound(w + ": repository not found" +
                     std::string(have_token ? " (or the token cannot see it)"
