@@ -60,6 +60,7 @@ trap stop_server EXIT
 start_server() {
   stop_server
   rm -rf "$1"
+  : >"$work/serve.out"  # before the server starts: never read an earlier server's banner
   "$castor" serve --store "$1" --listen 127.0.0.1:0 --log-level warn >"$work/serve.out" 2>"$work/serve.err" &
   server_pid=$!
   local port=""
