@@ -1,4 +1,4 @@
-// Shared helpers of the S3 tests: where the fixture servers listen (tests/s3/servers.sh writes
+// What the S3 tests share: where the fixture servers listen (tests/s3/servers.sh writes
 // $CASTOR_S3_STATE/<name>.port) and store options for each of them.
 #pragma once
 
