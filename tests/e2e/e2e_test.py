@@ -37,9 +37,12 @@ def free_port():
     return p
 
 
-def wait_port(port, timeout=15):
+def wait_port(port, timeout=60, proc=None, log=None):
     deadline = time.time() + timeout
     while time.time() < deadline:
+        if proc is not None and proc.poll() is not None:
+            raise RuntimeError(f"server exited with {proc.returncode}: " +
+                               (read(log).decode(errors="replace") if log else ""))
         try:
             socket.create_connection(("127.0.0.1", port), timeout=0.5).close()
             return
@@ -68,7 +71,7 @@ class Server:
             cmd += ["--public-url", public_url]
         cmd += list(extra)
         self.proc = subprocess.Popen(cmd, stdout=self.log, stderr=self.log, env=self.env)
-        wait_port(self.port)
+        wait_port(self.port, proc=self.proc, log=self.log.name)
         self.url = f"http://127.0.0.1:{self.port}"
 
     def stop(self, sig=signal.SIGTERM):
