@@ -110,10 +110,20 @@ class Handler(BaseHTTPRequestHandler):
         self.reply(status, {"error": msg}, {"X-Error-Code": code, "X-Error-Message": msg})
 
     def send_file(self, fe, extra=None):
-        size = fe["size"]
-        self.send_response(200)
+        total = fe["size"]
+        start, size, status = 0, total, 200
+        rng = self.headers.get("Range", "")
+        if rng.startswith("bytes=") and "," not in rng and total > 0:
+            a, _, b = rng[6:].partition("-")
+            if a.isdigit() and int(a) < total:
+                start = int(a)
+                end = min(int(b), total - 1) if b.isdigit() else total - 1
+                size, status = end - start + 1, 206
+        self.send_response(status)
         for k, v in (extra or {}).items():
             self.send_header(k, v)
+        if status == 206:
+            self.send_header("Content-Range", f"bytes {start}-{start + size - 1}/{total}")
         self.send_header("Content-Type", "application/octet-stream")
         self.send_header("Content-Length", str(size))
         self.end_headers()
@@ -124,11 +134,12 @@ class Handler(BaseHTTPRequestHandler):
         rate = STATE["faults"].get("throttle", 0)
         sent = 0
         with open(fe["file"], "rb") as f:
+            f.seek(start)
             while sent < size:
-                piece = f.read(1 << 20)
+                piece = f.read(min(1 << 20, size - sent))
                 if not piece:
                     break
-                if sent == 0 and fe.get("corrupt"):
+                if sent == 0 and start == 0 and fe.get("corrupt"):
                     piece = bytes([piece[0] ^ 0xFF]) + piece[1:]
                 if drop_at is not None and sent + len(piece) > drop_at:
                     self.wfile.write(piece[: drop_at - sent])
@@ -230,8 +241,12 @@ class Handler(BaseHTTPRequestHandler):
         self.do_GET()
 
     def do_POST(self):
-        if not self.control():
-            self.reply(404, {"error": "not found"})
+        if self.server.role == "cdn" or self.control():
+            return
+        parts = urllib.parse.urlsplit(self.path).path.split("/")
+        if len(parts) > 5 and parts[1] == "api" and parts[5] == "paths-info":
+            return self.api(parts, {})
+        self.reply(404, {"error": "not found"})
 
     def do_GET(self):
         if self.server.role == "cdn":
@@ -261,8 +276,23 @@ class Handler(BaseHTTPRequestHandler):
             return self.error(404, "RevisionNotFound", f"Invalid rev id: {urllib.parse.unquote(rev)}")
         if op == "revision":
             return self.reply(200, {"id": rid, "sha": commit})
+        if op == "paths-info":
+            n = int(self.headers.get("Content-Length", "0"))
+            want = set(json.loads(self.rfile.read(n) or b"{}").get("paths", []))
+            return self.reply(200, [e for e in self.entries(r) if e["path"] in want])
         if op != "tree":
             return self.reply(404, {"error": "no such route"})
+        entries = self.entries(r)
+        size = SPEC.get("page_size", 1000)
+        start = int(query.get("cursor", ["0"])[0])
+        page = entries[start:start + size]
+        headers = {}
+        if start + size < len(entries):
+            q = f"recursive=true&cursor={start + size}"
+            headers["Link"] = f'<{HUB_URL}/api/{parts[2]}/{rid}/tree/{rev}?{q}>; rel="next"'
+        return self.reply(200, page, headers)
+
+    def entries(self, r):
         entries, dirs = [], set()
         for fe in r["files"]:
             d = os.path.dirname(fe["path"])
@@ -282,14 +312,7 @@ class Handler(BaseHTTPRequestHandler):
                     e["xetHash"] = fe["xet_hash"]
             entries.append(e)
         entries.sort(key=lambda e: e["path"])
-        size = SPEC.get("page_size", 1000)
-        start = int(query.get("cursor", ["0"])[0])
-        page = entries[start:start + size]
-        headers = {}
-        if start + size < len(entries):
-            q = f"recursive=true&cursor={start + size}"
-            headers["Link"] = f'<{HUB_URL}/api/{parts[2]}/{rid}/tree/{rev}?{q}>; rel="next"'
-        return self.reply(200, page, headers)
+        return entries
 
     def resolve(self, parts):
         # /[datasets/|spaces/]ns/name/resolve/rev/path...
@@ -333,7 +356,7 @@ class Handler(BaseHTTPRequestHandler):
         fe = CDN.get(parts[-1]) if len(parts) == 3 and parts[1] == "lfs" else None
         if fe is None:
             return self.reply(404, {"error": "no such object"})
-        return self.send_file(fe)
+        return self.send_file(fe, {"ETag": f'"{fe["sha256"]}"'})
 
 
 def main():
