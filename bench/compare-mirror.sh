@@ -56,7 +56,8 @@ PY
 python3 "$root/tests/hub/fake_hub.py" --spec "$work/spec.json" --port-file "$work/hub.port" \
   --cdn-port-file "$work/cdn.port" &
 hub_pid=$!
-for _ in $(seq 100); do [[ -s $work/hub.port ]] && break; sleep 0.1; done
+for _ in $(seq 1200); do [[ -s $work/hub.port ]] && break; sleep 0.1; done  # it hashes the files first
+[[ -s $work/hub.port ]] || { echo "compare-mirror: the fake Hub did not start" >&2; exit 1; }
 export HF_ENDPOINT="http://127.0.0.1:$(cat "$work/hub.port")"
 echo "compare-mirror: $(numfmt --to=iec "$size") repo (8 LFS shards + 3 small files), fake Hub $HF_ENDPOINT," \
   "Swift s3api 127.0.0.1:$port, $rounds rounds"

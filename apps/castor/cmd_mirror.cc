@@ -94,6 +94,7 @@ int Run(const MirrorFlags& f) {
   ho.endpoint = settings->endpoint;
   ho.token = settings->token;
   ho.use_xet = c.use_xet;
+  ho.stall_timeout = std::chrono::seconds(c.stall_timeout_s);
   ho.user_agent = std::string("castor/") + CASTOR_VERSION;
   hub::HubClient hub(http.get(), ho);
 

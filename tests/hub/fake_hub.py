@@ -24,6 +24,7 @@ Faults (POST /__fault__ with JSON, each a count of upcoming requests to affect):
   {"rate_limit": N, "reset": S}  429 with RateLimit: "resolvers";r=0;t=S (the gate closes for S s)
   {"error_500": N}               500 on resolve/API requests
   {"drop": N}                    file bodies cut halfway (connection closed)
+  {"stall": N, "stall_seconds": S} file bodies that stop halfway and stay silent for S s
   {"throttle": BYTES_PER_S}      slow file bodies (for kill-and-resume tests)
 GET /__stats__: request log (time, path, status) and counters.
 """
@@ -38,7 +39,8 @@ import urllib.parse
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 LOCK = threading.RLock()
-STATE = {"faults": {"rate_limit": 0, "reset": 1, "error_500": 0, "drop": 0, "throttle": 0},
+STATE = {"faults": {"rate_limit": 0, "reset": 1, "error_500": 0, "drop": 0, "stall": 0,
+                    "stall_seconds": 30, "throttle": 0},
          "log": [], "leaked_auth": 0, "file_bytes": 0, "blocked_until": 0.0,
          "requests_while_blocked": 0}
 SPEC = {}
@@ -131,6 +133,7 @@ class Handler(BaseHTTPRequestHandler):
             self.note(200)
             return
         drop_at = size // 2 if take("drop") else None
+        stall_at = size // 2 if drop_at is None and take("stall") else None
         rate = STATE["faults"].get("throttle", 0)
         sent = 0
         with open(fe["file"], "rb") as f:
@@ -141,6 +144,13 @@ class Handler(BaseHTTPRequestHandler):
                     break
                 if sent == 0 and start == 0 and fe.get("corrupt"):
                     piece = bytes([piece[0] ^ 0xFF]) + piece[1:]
+                if stall_at is not None and sent + len(piece) > stall_at:
+                    self.wfile.write(piece[: stall_at - sent])
+                    self.wfile.flush()
+                    self.note(-2)
+                    time.sleep(STATE["faults"].get("stall_seconds", 30))  # silent, connection open
+                    self.close_connection = True
+                    return
                 if drop_at is not None and sent + len(piece) > drop_at:
                     self.wfile.write(piece[: drop_at - sent])
                     self.wfile.flush()

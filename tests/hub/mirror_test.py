@@ -442,6 +442,19 @@ class Errors(MirrorBase):
         self.assertTrue(self.report(rep)["ok"])
 
 
+    def test_stalled_transfer_is_cut_and_retried(self):
+        FX.call("/__fault__", {"stall": 2, "stall_seconds": 20})
+        d = self.dest("stall")
+        cfg = os.path.join(FX.tmp, "stall.toml")
+        with open(cfg, "w") as f:
+            f.write("stall_timeout_s = 2\n")
+        t0 = time.time()
+        self.mirror("org/big", "--to", d, "--config", cfg)
+        self.assertLess(time.time() - t0, 15)  # did not wait for the 20 s silence to end
+        self.assert_repo(d, "org/big")
+        self.assertEqual(sum(1 for e in FX.call("/__stats__")["log"] if e["status"] == -2), 2)
+
+
 class KillAndResume(MirrorBase):
     def test_killed_mirror_resumes_and_is_byte_identical(self):
         d = self.dest("kill")
