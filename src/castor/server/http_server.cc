@@ -8,6 +8,7 @@
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/post.hpp>
 #include <boost/asio/strand.hpp>
+#include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
@@ -290,10 +291,30 @@ class Session : public std::enable_shared_from_this<Session> {
 
   void ReadBody() {
     stream_.expires_after(server_->opt_.body_timeout);
+    // Large bodies of known length (xorbs, shards) are read straight into the request, in reads
+    // as large as the socket offers, rather than through the parser's 64 KiB steps: on loopback
+    // that is the difference between tens and hundreds of MB/s per connection.
+    auto len = parser_->content_length();
+    if (len && *len >= kDirectBodyBytes && !parser_->chunked()) {
+      std::string& body = req_.body;
+      body.resize(size_t(*len));
+      size_t have = std::min<size_t>(buffer_.size(), body.size());
+      asio::buffer_copy(asio::buffer(body.data(), have), buffer_.data());
+      buffer_.consume(have);
+      asio::async_read(stream_, asio::buffer(body.data() + have, body.size() - have),
+                       [self = shared_from_this()](beast::error_code ec, size_t) {
+                         if (ec) return self->OnBody(ec);
+                         self->record_.bytes_in = self->req_.body.size();
+                         self->Dispatch();
+                       });
+      return;
+    }
     http::async_read(
         stream_, buffer_, *parser_,
         [self = shared_from_this()](beast::error_code ec, size_t) { self->OnBody(ec); });
   }
+
+  static constexpr uint64_t kDirectBodyBytes = 256 * 1024;
 
   void OnBody(beast::error_code ec) {
     if (ec == http::error::body_limit) return SendEarly(TooLarge(route_->options.max_body), true);
