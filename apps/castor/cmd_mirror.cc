@@ -95,6 +95,7 @@ int Run(const MirrorFlags& f) {
   ho.token = settings->token;
   ho.use_xet = c.use_xet;
   ho.stall_timeout = std::chrono::seconds(c.stall_timeout_s);
+  ho.max_retries = c.retries;
   ho.user_agent = std::string("castor/") + CASTOR_VERSION;
   hub::HubClient hub(http.get(), ho);
 

@@ -491,6 +491,26 @@ class KillAndResume(MirrorBase):
         self.assertIn("nothing to transfer", p.stderr)
 
 
+class RealHub(MirrorBase):
+    def test_readme_command_against_the_real_hub(self):
+        """`castor mirror openai-community/gpt2 --to ./models`, against https://huggingface.co."""
+        d = self.dest("real")
+        cfg = os.path.join(FX.tmp, "real.toml")
+        with open(cfg, "w") as f:
+            f.write("retries = 0\nstall_timeout_s = 10\n")
+        env = {k: v for k, v in self.env().items() if k != "HF_ENDPOINT"}
+        p = self.mirror("openai-community/gpt2", "--to", d, "--include", "config.json", "--config", cfg,
+                        env=env, check=False, timeout=120)
+        self.assertIn("Hub https://huggingface.co", p.stderr)
+        if p.returncode != 0:
+            self.assertIn("unavailable", p.stdout + p.stderr)
+            self.skipTest("THE REAL HUGGING FACE HUB WAS NOT REACHABLE from this machine (no internet); "
+                          "castor mirror was only exercised against the fake Hub. castor said: "
+                          + (p.stdout.strip().splitlines() or [""])[-1][:300])
+        with open(os.path.join(d, "openai-community/gpt2/config.json")) as f:
+            self.assertEqual(json.load(f)["model_type"], "gpt2")
+
+
 class S3(MirrorBase):
     def s3(self, server):
         if not ARGS.s3_state:

@@ -135,6 +135,8 @@ Status ApplyToml(std::string_view toml_text, MirrorConfig& c) {
       auto b = v.value<bool>();
       if (!b) return InvalidArgument("config: 'xet' must be true or false");
       c.use_xet = *b;
+    } else if (key == "retries") {
+      CASTOR_ASSIGN_OR_RETURN(c.retries, Int(v, key, 0, 100));
     } else if (key == "stall_timeout_s") {
       CASTOR_ASSIGN_OR_RETURN(c.stall_timeout_s, Int(v, key, 1, 3600));
     } else if (key == "progress_interval_s") {

@@ -41,6 +41,7 @@ struct MirrorConfig {
   std::string token_file;
   bool use_xet = true;
   int progress_interval_s = 10;      // log-line period when stderr is not a terminal
+  int retries = 8;                   // Hub retries after the first attempt (429, 5xx, drops)
   int stall_timeout_s = 60;          // a Hub transfer with no byte for this long is cut and retried
 
   // Bytes of transfer buffers at most: jobs * part_size * (part_parallelism + 1).
