@@ -80,8 +80,9 @@ int Run(const MirrorFlags& f) {
   }
   std::string dest_uri = c.destination;
   if (dest_uri.rfind("castor://", 0) == 0) {
-    PrintError("castor:// destinations (deduplicated Xet storage) are not implemented yet; "
-               "use a directory or s3:// destination");
+    PrintError(
+        "castor:// destinations (deduplicated Xet storage) are not implemented yet; "
+        "use a directory or s3:// destination");
     return 2;
   }
   auto store = OpenStore(dest_uri);
@@ -100,13 +101,16 @@ int Run(const MirrorFlags& f) {
   hub::HubClient hub(http.get(), ho);
 
   // The token itself is never printed: only where it came from.
-  std::fprintf(stderr, "castor mirror: Hub %s, token from %s; destination %s (%s layout); %d jobs, "
+  std::fprintf(stderr,
+               "castor mirror: Hub %s, token from %s; destination %s (%s layout); %d jobs, "
                "transfer buffers up to %s%s\n",
                settings->endpoint.c_str(), settings->token_source.c_str(), (*store)->uri().c_str(),
                c.layout == mirror::Layout::kSnapshots ? "snapshots" : "files", c.jobs,
                mirror::HumanBytes(double(c.MemoryBound())).c_str(), c.dry_run ? "; dry run" : "");
   mirror::ProgressCounters counters;
-  auto log = [](const std::string& line) { std::fprintf(stderr, "castor mirror: %s\n", line.c_str()); };
+  auto log = [](const std::string& line) {
+    std::fprintf(stderr, "castor mirror: %s\n", line.c_str());
+  };
   std::unique_ptr<mirror::ProgressReporter> reporter;
   if (!c.dry_run && !f.no_progress) {
     reporter = std::make_unique<mirror::ProgressReporter>(
@@ -134,26 +138,32 @@ int Run(const MirrorFlags& f) {
     }
   }
   for (const auto& r : report->repos) {
-    if (!r.error.empty()) std::printf("failed     %s@%s: %s\n", r.repo.c_str(), r.revision.c_str(), r.error.c_str());
+    if (!r.error.empty())
+      std::printf("failed     %s@%s: %s\n", r.repo.c_str(), r.revision.c_str(), r.error.c_str());
   }
   const auto& s = *report;
   if (c.dry_run) {
-    std::fprintf(stderr, "castor mirror: dry run: would copy %llu files (%s to fetch), %llu present (%s)\n",
-                 (unsigned long long)s.files_copied, mirror::HumanBytes(double(s.bytes_transferred)).c_str(),
-                 (unsigned long long)s.files_skipped, mirror::HumanBytes(double(s.bytes_present)).c_str());
+    std::fprintf(
+        stderr, "castor mirror: dry run: would copy %llu files (%s to fetch), %llu present (%s)\n",
+        (unsigned long long)s.files_copied, mirror::HumanBytes(double(s.bytes_transferred)).c_str(),
+        (unsigned long long)s.files_skipped, mirror::HumanBytes(double(s.bytes_present)).c_str());
   } else if (s.files_copied == 0 && s.files_failed == 0 && s.ok()) {
-    std::fprintf(stderr, "castor mirror: up to date: nothing to transfer (%llu files, %s already present)\n",
-                 (unsigned long long)s.files_skipped, mirror::HumanBytes(double(s.bytes_present)).c_str());
+    std::fprintf(
+        stderr, "castor mirror: up to date: nothing to transfer (%llu files, %s already present)\n",
+        (unsigned long long)s.files_skipped, mirror::HumanBytes(double(s.bytes_present)).c_str());
   } else {
-    std::fprintf(stderr,
-                 "castor mirror: copied %llu files (%s) in %.1f s (%s/s), %llu already present, %llu failed; "
-                 "%llu Hub requests, %llu retries, %llu rate-limited\n",
-                 (unsigned long long)s.files_copied, mirror::HumanBytes(double(s.bytes_transferred)).c_str(),
-                 s.seconds, mirror::HumanBytes(s.seconds > 0 ? double(s.bytes_transferred) / s.seconds : 0).c_str(),
-                 (unsigned long long)s.files_skipped, (unsigned long long)s.files_failed,
-                 (unsigned long long)hub.counters().requests.load(),
-                 (unsigned long long)hub.counters().retries.load(),
-                 (unsigned long long)hub.counters().rate_limited.load());
+    std::fprintf(
+        stderr,
+        "castor mirror: copied %llu files (%s) in %.1f s (%s/s), %llu already present, %llu "
+        "failed; "
+        "%llu Hub requests, %llu retries, %llu rate-limited\n",
+        (unsigned long long)s.files_copied, mirror::HumanBytes(double(s.bytes_transferred)).c_str(),
+        s.seconds,
+        mirror::HumanBytes(s.seconds > 0 ? double(s.bytes_transferred) / s.seconds : 0).c_str(),
+        (unsigned long long)s.files_skipped, (unsigned long long)s.files_failed,
+        (unsigned long long)hub.counters().requests.load(),
+        (unsigned long long)hub.counters().retries.load(),
+        (unsigned long long)hub.counters().rate_limited.load());
   }
   if (!c.report_path.empty()) {
     std::ofstream out(c.report_path, std::ios::binary | std::ios::trunc);
@@ -173,7 +183,8 @@ const Command kMirror("mirror", [](CLI::App& app, int& exit_code) {
       "mirror",
       "Copy Hugging Face Hub repositories (pinned to a commit, every file verified) into a "
       "directory or an S3 prefix. Re-running resumes and transfers only what is missing.");
-  cmd->add_option("repos", f->repos, "REPO[@REVISION] (datasets/… and spaces/… prefixes for those types)");
+  cmd->add_option("repos", f->repos,
+                  "REPO[@REVISION] (datasets/… and spaces/… prefixes for those types)");
   cmd->add_option("--to", f->to, "Destination: a directory, file:///…, or s3://bucket/prefix?…");
   cmd->add_option("--include", f->include, "Copy only paths matching this glob (repeatable)");
   cmd->add_option("--exclude", f->exclude, "Skip paths matching this glob (repeatable)");
@@ -183,7 +194,8 @@ const Command kMirror("mirror", [](CLI::App& app, int& exit_code) {
   cmd->add_option("--report", f->report, "Write a JSON report (per file: bytes, time, result)");
   cmd->add_option("--layout", f->layout,
                   "files: {repo}/{path}; snapshots: {repo}/snapshots/{commit}/{path} + refs/{rev}");
-  cmd->add_option("--endpoint", f->endpoint, "Hub URL (default HF_ENDPOINT or https://huggingface.co)");
+  cmd->add_option("--endpoint", f->endpoint,
+                  "Hub URL (default HF_ENDPOINT or https://huggingface.co)");
   cmd->add_option("--token-file", f->token_file,
                   "File holding the Hub token (default HF_TOKEN, then the Hub CLI's token file)");
   cmd->add_flag("--no-xet", f->no_xet, "Download Xet-backed files through the HTTP redirect");

@@ -15,9 +15,12 @@ namespace castor::hub {
 
 std::string_view DownloadPathName(DownloadPath p) {
   switch (p) {
-    case DownloadPath::kDirect: return "direct";
-    case DownloadPath::kRedirect: return "redirect";
-    case DownloadPath::kXet: return "xet";
+    case DownloadPath::kDirect:
+      return "direct";
+    case DownloadPath::kRedirect:
+      return "redirect";
+    case DownloadPath::kXet:
+      return "xet";
   }
   return "direct";
 }
@@ -31,9 +34,8 @@ bool IsTransient(const Status& s) {
 
 bool IsHex40(std::string_view s) {
   if (s.size() != 40) return false;
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
+  return std::all_of(s.begin(), s.end(),
+                     [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
 }
 
 std::string ErrorDetail(const http::Response& r) {
@@ -50,38 +52,59 @@ Status HubError(const http::Response& r, std::string_view what, bool have_token)
   const std::string detail = ErrorDetail(r);
   if (code == "GatedRepo") {
     if (!have_token) {
-      return Unauthenticated(w + ": the repository is gated: provide a token (HF_TOKEN or --token-file) "
-                             "of a user who has accepted its terms" + detail);
+      return Unauthenticated(
+          w +
+          ": the repository is gated: provide a token (HF_TOKEN or --token-file) "
+          "of a user who has accepted its terms" +
+          detail);
     }
-    return PermissionDenied(w + ": the repository is gated and the token's user has not been granted "
-                            "access: accept its terms on the repository's Hub page with that account, "
-                            "then retry" + detail);
+    return PermissionDenied(
+        w +
+        ": the repository is gated and the token's user has not been granted "
+        "access: accept its terms on the repository's Hub page with that account, "
+        "then retry" +
+        detail);
   }
   if (code == "RepoNotFound" && r.status == 401 && !have_token) {
-    return Unauthenticated(w + ": HTTP 401: the Hub requires a token: the repository is private, gated, "
-                           "or does not exist; set HF_TOKEN or --token-file" + detail);
+    return Unauthenticated(
+        w +
+        ": HTTP 401: the Hub requires a token: the repository is private, gated, "
+        "or does not exist; set HF_TOKEN or --token-file" +
+        detail);
   }
   if (code == "RepoNotFound") {
     return NotFound(w + ": repository not found" +
                     std::string(have_token ? " (or the token cannot see it)"
-                                           : " (or it is private: provide a token)") + detail);
+                                           : " (or it is private: provide a token)") +
+                    detail);
   }
-  if (code == "RevisionNotFound") return NotFound(w + ": revision not found in the repository" + detail);
+  if (code == "RevisionNotFound")
+    return NotFound(w + ": revision not found in the repository" + detail);
   if (code == "EntryNotFound") return NotFound(w + ": file not found at this revision" + detail);
   switch (r.status) {
     case 401:
       if (!have_token) {
-        return Unauthenticated(w + ": HTTP 401: the Hub requires a token: the repository is private, "
-                               "gated, or does not exist; set HF_TOKEN or --token-file" + detail);
+        return Unauthenticated(w +
+                               ": HTTP 401: the Hub requires a token: the repository is private, "
+                               "gated, or does not exist; set HF_TOKEN or --token-file" +
+                               detail);
       }
-      return Unauthenticated(w + ": HTTP 401: the token was rejected (invalid, revoked or expired)" + detail);
+      return Unauthenticated(
+          w + ": HTTP 401: the token was rejected (invalid, revoked or expired)" + detail);
     case 403:
-      return PermissionDenied(w + ": HTTP 403: the token is valid but not allowed to read this repository "
-                              "(a fine-grained token needs read access to it)" + detail);
-    case 404: return NotFound(w + ": HTTP 404: not found" + detail);
-    case 408: return Unavailable(w + ": HTTP 408: request timeout");
-    case 429: return ResourceExhausted(w + ": HTTP 429: rate limited by the Hub");
-    default: break;
+      return PermissionDenied(
+          w +
+          ": HTTP 403: the token is valid but not allowed to read this repository "
+          "(a fine-grained token needs read access to it)" +
+          detail);
+    case 404:
+      return NotFound(w + ": HTTP 404: not found" + detail);
+    case 408:
+      return Unavailable(w + ": HTTP 408: request timeout");
+    case 429:
+      return ResourceExhausted(w + ": HTTP 429: rate limited by the Hub");
+    default:
+      break;
   }
   if (r.status >= 500) return Unavailable(w + ": HTTP " + std::to_string(r.status) + detail);
   return FailedPrecondition(w + ": unexpected HTTP " + std::to_string(r.status) + detail);
@@ -89,7 +112,8 @@ Status HubError(const http::Response& r, std::string_view what, bool have_token)
 
 HubClient::HubClient(http::HttpClient* http, HubClientOptions options)
     : http_(http), options_(std::move(options)) {
-  while (!options_.endpoint.empty() && options_.endpoint.back() == '/') options_.endpoint.pop_back();
+  while (!options_.endpoint.empty() && options_.endpoint.back() == '/')
+    options_.endpoint.pop_back();
   origin_ = UrlOrigin(options_.endpoint);
 }
 
@@ -195,7 +219,8 @@ Result<std::vector<RepoFile>> HubClient::ListFiles(const RepoRef& repo, std::str
           f.sha256 = l->at("oid").get<std::string>();
           if (l->contains("size")) f.size = l->at("size").get<uint64_t>();
         }
-        if (auto x = e.find("xetHash"); x != e.end() && x->is_string()) f.xet_hash = x->get<std::string>();
+        if (auto x = e.find("xetHash"); x != e.end() && x->is_string())
+          f.xet_hash = x->get<std::string>();
         files.push_back(std::move(f));
       }
     } catch (const std::exception& e) {
@@ -205,7 +230,8 @@ Result<std::vector<RepoFile>> HubClient::ListFiles(const RepoRef& repo, std::str
     auto next = links.find("next");
     url = next == links.end() ? "" : ResolveUrl(url, next->second);
   }
-  std::sort(files.begin(), files.end(), [](const RepoFile& a, const RepoFile& b) { return a.path < b.path; });
+  std::sort(files.begin(), files.end(),
+            [](const RepoFile& a, const RepoFile& b) { return a.path < b.path; });
   return files;
 }
 
@@ -227,7 +253,8 @@ struct HubClient::Attempt {
       if (seen <= delivered) return Status::OK();
       if (begin < delivered) data = data.subspan(delivered - begin);
       if (delivered + data.size() > expected) {
-        return Corruption("the Hub sent more than the file's " + std::to_string(expected) + " bytes");
+        return Corruption("the Hub sent more than the file's " + std::to_string(expected) +
+                          " bytes");
       }
       Status s = (*user_sink)(data);
       if (!s.ok()) {
@@ -297,7 +324,8 @@ Status HubClient::DownloadOnce(const RepoRef& repo, std::string_view commit, con
       a.stats.xet_error = xs.ToString();
       if (location.empty()) return xs;
     }
-    if (location.empty()) return Corruption("HTTP " + std::to_string(r->status) + " without Location");
+    if (location.empty())
+      return Corruption("HTTP " + std::to_string(r->status) + " without Location");
     a.stats.path = DownloadPath::kRedirect;
     return FollowRedirect(ResolveUrl(req.url, location), file, a);
   }

@@ -1,5 +1,6 @@
 // HubClient: the parts of the Hugging Face Hub API a mirror needs, over castor's HttpClient.
-//  - ResolveCommit: a branch, tag, commit or `refs/pr/N` -> the commit sha (/api/{t}s/{repo}/revision/{rev}).
+//  - ResolveCommit: a branch, tag, commit or `refs/pr/N` -> the commit sha
+//  (/api/{t}s/{repo}/revision/{rev}).
 //  - ListFiles: the recursive tree at a commit, following `Link: rel="next"` pages; per file its
 //    size, git blob id, LFS sha256 and Xet hash.
 //  - Download: a file's bytes, in order, to a sink. Small files come straight from `resolve`; LFS
@@ -29,7 +30,7 @@ namespace castor::hub {
 
 struct HubClientOptions {
   std::string endpoint = "https://huggingface.co";  // no trailing slash
-  std::string token;                                 // "" = anonymous
+  std::string token;                                // "" = anonymous
   int max_retries = 8;
   std::chrono::milliseconds base_backoff{500};
   std::chrono::milliseconds max_backoff{30'000};
@@ -54,10 +55,10 @@ std::string_view DownloadPathName(DownloadPath p);
 
 struct DownloadStats {
   DownloadPath path = DownloadPath::kDirect;
-  uint64_t bytes = 0;       // delivered to the sink
-  int retries = 0;          // attempts beyond the first
+  uint64_t bytes = 0;  // delivered to the sink
+  int retries = 0;     // attempts beyond the first
   bool xet_fell_back = false;
-  std::string xet_error;    // why the Xet path was abandoned, when it was
+  std::string xet_error;  // why the Xet path was abandoned, when it was
 };
 
 // Counters over the client's lifetime (for reports).
@@ -73,8 +74,8 @@ class HubClient {
   Result<std::vector<RepoFile>> ListFiles(const RepoRef& repo, std::string_view commit);
   // Streams the file at `commit` to `sink`. `file.size` is checked: a body longer or shorter
   // than it is Corruption.
-  Result<DownloadStats> Download(const RepoRef& repo, std::string_view commit,
-                                 const RepoFile& file, const http::BodySink& sink);
+  Result<DownloadStats> Download(const RepoRef& repo, std::string_view commit, const RepoFile& file,
+                                 const http::BodySink& sink);
 
   RateGate& rate_gate() { return gate_; }
   const HubCounters& counters() const { return counters_; }

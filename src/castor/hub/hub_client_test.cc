@@ -20,7 +20,9 @@ class ScriptedHttp : public http::HttpClient {
   using Handler = std::function<Result<Response>(const Request&, const http::BodySink*)>;
   explicit ScriptedHttp(Handler h) : handler_(std::move(h)) {}
   Result<Response> Send(const Request& r) override { return Do(r, nullptr); }
-  Result<Response> Send(const Request& r, const http::BodySink& sink) override { return Do(r, &sink); }
+  Result<Response> Send(const Request& r, const http::BodySink& sink) override {
+    return Do(r, &sink);
+  }
   std::vector<Request> requests;
 
  private:
@@ -44,7 +46,8 @@ Response Json(int status, std::string body, http::Headers h = {}) {
 }
 
 // Streams `data` to the sink (or the body), like HttpClient does for 2xx answers.
-Result<Response> Body(const std::string& data, const http::BodySink* sink, size_t cut = std::string::npos) {
+Result<Response> Body(const std::string& data, const http::BodySink* sink,
+                      size_t cut = std::string::npos) {
   Response r;
   r.status = 200;
   std::string part = data.substr(0, std::min(cut, data.size()));
@@ -181,7 +184,8 @@ TEST(HubClient, DroppedBodiesResumeWithoutRepeatingBytes) {
 }
 
 TEST(HubClient, LongerBodyThanListedIsCorruption) {
-  ScriptedHttp http([](const Request&, const http::BodySink* sink) { return Body("toolong", sink); });
+  ScriptedHttp http(
+      [](const Request&, const http::BodySink* sink) { return Body("toolong", sink); });
   HubClient hub(&http, Opts());
   RepoFile f{"f", 3, "oid", "", ""};
   auto st = hub.Download(Repo(), "c", f, [](ByteSpan) { return Status::OK(); });
@@ -220,9 +224,12 @@ TEST(HubClient, RateLimitClosesTheSharedGateForTheAnnouncedTime) {
 TEST(HubClient, XetFailureFallsBackToTheRedirect) {
   ScriptedHttp http([&](const Request& r, const http::BodySink* sink) -> Result<Response> {
     if (r.url.find("/resolve/") != std::string::npos) {
-      return Json(302, "", {{"Location", "http://cdn.test:2/x"},
-                            {"X-Xet-Hash", std::string(64, 'a')},
-                            {"Link", "<http://hub.test:1/api/models/org/model/xet-read-token/c>; rel=\"xet-auth\""}});
+      return Json(
+          302, "",
+          {{"Location", "http://cdn.test:2/x"},
+           {"X-Xet-Hash", std::string(64, 'a')},
+           {"Link",
+            "<http://hub.test:1/api/models/org/model/xet-read-token/c>; rel=\"xet-auth\""}});
     }
     if (r.url.find("xet-read-token") != std::string::npos) {
       EXPECT_TRUE(HasAuth(r));  // same origin as the Hub

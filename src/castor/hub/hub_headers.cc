@@ -46,7 +46,8 @@ std::map<std::string, std::string> ParseLinkHeader(std::string_view value) {
     size_t pos = 0;
     while (pos < params.size()) {
       size_t semi = params.find(';', pos);
-      std::string_view p = TrimWs(params.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos));
+      std::string_view p = TrimWs(
+          params.substr(pos, semi == std::string_view::npos ? std::string_view::npos : semi - pos));
       pos = semi == std::string_view::npos ? params.size() : semi + 1;
       if (p.size() > 4 && (p.substr(0, 4) == "rel=" || p.substr(0, 4) == "REL=")) {
         std::string_view rels = p.substr(4);
@@ -56,7 +57,8 @@ std::map<std::string, std::string> ParseLinkHeader(std::string_view value) {
         size_t r = 0;
         while (r < rels.size()) {
           size_t sp = rels.find(' ', r);
-          std::string_view one = rels.substr(r, sp == std::string_view::npos ? std::string_view::npos : sp - r);
+          std::string_view one =
+              rels.substr(r, sp == std::string_view::npos ? std::string_view::npos : sp - r);
           if (!one.empty()) out.emplace(std::string(one), url);
           r = sp == std::string_view::npos ? rels.size() : sp + 1;
         }
@@ -72,7 +74,8 @@ std::optional<std::chrono::seconds> ParseRateLimitReset(std::string_view value) 
   size_t pos = 0;
   while (pos <= value.size()) {
     size_t sep = value.find_first_of(";,", pos);
-    std::string_view p = TrimWs(value.substr(pos, sep == std::string_view::npos ? std::string_view::npos : sep - pos));
+    std::string_view p = TrimWs(
+        value.substr(pos, sep == std::string_view::npos ? std::string_view::npos : sep - pos));
     size_t eq = p.find('=');
     if (eq != std::string_view::npos) {
       std::string_view k = TrimWs(p.substr(0, eq));
@@ -95,7 +98,8 @@ std::string ResolveUrl(std::string_view base, std::string_view location) {
   if (location.find("://") != std::string_view::npos) return std::string(location);
   std::string origin;
   size_t scheme = base.find("://");
-  size_t path = scheme == std::string_view::npos ? std::string_view::npos : base.find('/', scheme + 3);
+  size_t path =
+      scheme == std::string_view::npos ? std::string_view::npos : base.find('/', scheme + 3);
   origin = std::string(path == std::string_view::npos ? base : base.substr(0, path));
   if (location.rfind("//", 0) == 0) {
     return std::string(base.substr(0, scheme + 1)) + std::string(location);
@@ -121,7 +125,8 @@ std::string UrlOrigin(std::string_view url) {
   std::string hp(hostport);
   for (auto& c : hp) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
   bool has_port = false;
-  if (size_t colon = hp.rfind(':'); colon != std::string::npos && hp.find(']', colon) == std::string::npos) {
+  if (size_t colon = hp.rfind(':');
+      colon != std::string::npos && hp.find(']', colon) == std::string::npos) {
     has_port = true;
   }
   if (!has_port) hp += (s == "https" ? ":443" : ":80");

@@ -61,8 +61,8 @@ TEST(RepoRef, Parse) {
   EXPECT_EQ(EncodeRevision(r->revision), "refs%2Fpr%2F3");
   EXPECT_TRUE(ParseRepoRef("gpt2").ok());
   EXPECT_EQ(ParseRepoRef("spaces/a/b")->type, RepoType::kSpace);
-  for (const char* bad : {"", "a/b/c", "a/", "/b", "a/b@", "a/../b", "a/b c", "datasets/x", "../x/y",
-                          "a/.b", "a/b@main\n"}) {
+  for (const char* bad : {"", "a/b/c", "a/", "/b", "a/b@", "a/../b", "a/b c", "datasets/x",
+                          "../x/y", "a/.b", "a/b@main\n"}) {
     EXPECT_FALSE(ParseRepoRef(bad).ok()) << bad;
   }
 }

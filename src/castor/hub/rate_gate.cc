@@ -12,8 +12,8 @@ void RateGate::CloseFor(std::chrono::milliseconds d) {
   auto now = Clock::now();
   auto until = now + d;
   if (until > open_at_) {
-    total_ += std::chrono::duration_cast<std::chrono::milliseconds>(
-        until - std::max(open_at_, now));
+    total_ +=
+        std::chrono::duration_cast<std::chrono::milliseconds>(until - std::max(open_at_, now));
     open_at_ = until;
   }
   cv_.notify_all();

@@ -6,18 +6,24 @@ namespace castor::hub {
 
 std::string_view RepoTypeName(RepoType t) {
   switch (t) {
-    case RepoType::kModel: return "model";
-    case RepoType::kDataset: return "dataset";
-    case RepoType::kSpace: return "space";
+    case RepoType::kModel:
+      return "model";
+    case RepoType::kDataset:
+      return "dataset";
+    case RepoType::kSpace:
+      return "space";
   }
   return "model";
 }
 
 std::string RepoRef::path() const {
   switch (type) {
-    case RepoType::kModel: return id;
-    case RepoType::kDataset: return "datasets/" + id;
-    case RepoType::kSpace: return "spaces/" + id;
+    case RepoType::kModel:
+      return id;
+    case RepoType::kDataset:
+      return "datasets/" + id;
+    case RepoType::kSpace:
+      return "spaces/" + id;
   }
   return id;
 }
@@ -30,8 +36,10 @@ namespace {
 
 // Hub repo names: letters, digits, '-', '_', '.'; no leading/trailing '-' or '.', no "..".
 Status CheckSegment(std::string_view seg, std::string_view text) {
-  if (seg.empty()) return InvalidArgument("repository '" + std::string(text) + "': empty name part");
-  if (seg.size() > 96) return InvalidArgument("repository '" + std::string(text) + "': name too long");
+  if (seg.empty())
+    return InvalidArgument("repository '" + std::string(text) + "': empty name part");
+  if (seg.size() > 96)
+    return InvalidArgument("repository '" + std::string(text) + "': name too long");
   for (char c : seg) {
     bool ok = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
               c == '-' || c == '_' || c == '.';
@@ -40,8 +48,8 @@ Status CheckSegment(std::string_view seg, std::string_view text) {
                              std::string(1, c) + "' is not allowed in a repository name");
     }
   }
-  if (seg == "." || seg == ".." || seg.find("..") != std::string_view::npos ||
-      seg.front() == '-' || seg.front() == '.' || seg.back() == '-' || seg.back() == '.') {
+  if (seg == "." || seg == ".." || seg.find("..") != std::string_view::npos || seg.front() == '-' ||
+      seg.front() == '.' || seg.back() == '-' || seg.back() == '.') {
     return InvalidArgument("repository '" + std::string(text) + "': invalid name part '" +
                            std::string(seg) + "'");
   }
@@ -88,7 +96,8 @@ Result<RepoRef> ParseRepoRef(std::string_view text) {
     CASTOR_RETURN_IF_ERROR(CheckSegment(rest.substr(slash + 1), text));
   }
   if (ref.type != RepoType::kModel && slash == std::string_view::npos) {
-    return InvalidArgument("repository '" + std::string(text) + "': datasets and spaces are NAMESPACE/NAME");
+    return InvalidArgument("repository '" + std::string(text) +
+                           "': datasets and spaces are NAMESPACE/NAME");
   }
   ref.id = std::string(rest);
   return ref;

@@ -21,7 +21,8 @@ Result<Bytes> FetchTerm(client::CasClient& cas, const protocol::QueryReconstruct
   for (const auto& fetch : it->second) {
     for (const auto& range : fetch.ranges) {
       if (range.chunks.start > term.range.start || range.chunks.end < term.range.end) continue;
-      if (range.bytes.end < range.bytes.start) return Corruption("inverted byte range in reconstruction");
+      if (range.bytes.end < range.bytes.start)
+        return Corruption("inverted byte range in reconstruction");
       Bytes out;
       out.reserve(term.unpacked_length);
       uint32_t chunk = range.chunks.start;
@@ -46,8 +47,9 @@ Result<Bytes> FetchTerm(client::CasClient& cas, const protocol::QueryReconstruct
                           std::to_string(term.range.end));
       }
       if (out.size() != term.unpacked_length) {
-        return Corruption("term " + std::to_string(index) + " decoded to " + std::to_string(out.size()) +
-                          " bytes, the reconstruction says " + std::to_string(term.unpacked_length));
+        return Corruption("term " + std::to_string(index) + " decoded to " +
+                          std::to_string(out.size()) + " bytes, the reconstruction says " +
+                          std::to_string(term.unpacked_length));
       }
       return out;
     }
@@ -67,8 +69,10 @@ Status StreamXetFile(client::CasClient& cas, const Hash& file_id, uint64_t size,
   std::deque<std::future<Result<Bytes>>> ahead;
   size_t next = 0;
   auto launch = [&] {
-    while (next < rec.terms.size() && ahead.size() < static_cast<size_t>(std::max(1, prefetch) + 1)) {
-      ahead.push_back(std::async(std::launch::async, FetchTerm, std::ref(cas), std::cref(rec), next));
+    while (next < rec.terms.size() &&
+           ahead.size() < static_cast<size_t>(std::max(1, prefetch) + 1)) {
+      ahead.push_back(
+          std::async(std::launch::async, FetchTerm, std::ref(cas), std::cref(rec), next));
       ++next;
     }
   };
@@ -99,8 +103,8 @@ Status StreamXetFile(client::CasClient& cas, const Hash& file_id, uint64_t size,
   for (auto& f : ahead) f.wait();
   CASTOR_RETURN_IF_ERROR(result);
   if (delivered != size) {
-    return Corruption("reconstruction of " + file_id.ToXetHex() + " gives " + std::to_string(delivered) +
-                      " bytes, expected " + std::to_string(size));
+    return Corruption("reconstruction of " + file_id.ToXetHex() + " gives " +
+                      std::to_string(delivered) + " bytes, expected " + std::to_string(size));
   }
   return Status::OK();
 }

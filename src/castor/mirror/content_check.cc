@@ -46,13 +46,15 @@ Status ContentCheck::Finish() {
   }
   if (file_.is_lfs()) {
     if (sha256_hex_ != file_.sha256) {
-      return Corruption("sha256 mismatch: the Hub says " + file_.sha256 + ", the bytes hash to " + sha256_hex_);
+      return Corruption("sha256 mismatch: the Hub says " + file_.sha256 + ", the bytes hash to " +
+                        sha256_hex_);
     }
     return Status::OK();
   }
   std::string blob = sha1_->HexFinal();
   if (!file_.git_oid.empty() && blob != file_.git_oid) {
-    return Corruption("git blob id mismatch: the Hub says " + file_.git_oid + ", the bytes hash to " + blob);
+    return Corruption("git blob id mismatch: the Hub says " + file_.git_oid +
+                      ", the bytes hash to " + blob);
   }
   return Status::OK();
 }

@@ -12,11 +12,16 @@ namespace castor::mirror {
 
 std::string_view FileResultName(FileResult r) {
   switch (r) {
-    case FileResult::kCopied: return "copied";
-    case FileResult::kSkipped: return "present";
-    case FileResult::kFailed: return "failed";
-    case FileResult::kWouldCopy: return "would-copy";
-    case FileResult::kWouldSkip: return "present";
+    case FileResult::kCopied:
+      return "copied";
+    case FileResult::kSkipped:
+      return "present";
+    case FileResult::kFailed:
+      return "failed";
+    case FileResult::kWouldCopy:
+      return "would-copy";
+    case FileResult::kWouldSkip:
+      return "present";
   }
   return "failed";
 }
@@ -56,14 +61,16 @@ std::string MirrorReport::ToJson() const {
   j["bytes_present"] = bytes_present;
   j["repos"] = nlohmann::json::array();
   for (const auto& r : repos) {
-    nlohmann::json jr{{"repo", r.repo}, {"revision", r.revision}, {"commit", r.commit},
+    nlohmann::json jr{{"repo", r.repo},
+                      {"revision", r.revision},
+                      {"commit", r.commit},
                       {"published", r.published}};
     if (!r.error.empty()) jr["error"] = r.error;
     jr["files"] = nlohmann::json::array();
     for (const auto& f : r.files) {
-      nlohmann::json jf{{"path", f.path}, {"key", f.key}, {"size", f.size},
-                        {"bytes", f.bytes_transferred}, {"seconds", f.seconds},
-                        {"result", FileResultName(f.result)}};
+      nlohmann::json jf{{"path", f.path},       {"key", f.key},
+                        {"size", f.size},       {"bytes", f.bytes_transferred},
+                        {"seconds", f.seconds}, {"result", FileResultName(f.result)}};
       if (!f.via.empty()) jf["via"] = f.via;
       if (!f.sha256.empty()) jf["sha256"] = f.sha256;
       if (!f.xet_hash.empty()) jf["xet_hash"] = f.xet_hash;
@@ -83,14 +90,19 @@ struct StateRecord {
 };
 
 std::string StateJson(const StateRecord& s) {
-  return nlohmann::json{{"size", s.size}, {"sha256", s.sha256}, {"git_oid", s.git_oid},
-                        {"etag", s.etag}, {"commit", s.commit}}.dump();
+  return nlohmann::json{{"size", s.size},
+                        {"sha256", s.sha256},
+                        {"git_oid", s.git_oid},
+                        {"etag", s.etag},
+                        {"commit", s.commit}}
+      .dump();
 }
 
 // Whether `key` already holds exactly `file`: its state record matches the Hub's size and hash,
 // and the object still has the size and ETag recorded when castor committed it (so nothing
 // replaced it since). Fills *sha256 from the record.
-bool Present(ObjectStore& dest, const std::string& key, const hub::RepoFile& file, std::string* sha256) {
+bool Present(ObjectStore& dest, const std::string& key, const hub::RepoFile& file,
+             std::string* sha256) {
   auto raw = dest.Get(StateKey(key));
   if (!raw.ok()) return false;
   StateRecord s;
@@ -183,8 +195,11 @@ std::string ManifestJson(const RepoOutcome& r, const std::vector<hub::RepoFile>&
   nlohmann::json j{{"repo", r.repo}, {"revision", r.revision}, {"commit", r.commit}};
   j["files"] = nlohmann::json::array();
   for (size_t i = 0; i < files.size(); ++i) {
-    nlohmann::json f{{"path", files[i].path}, {"size", files[i].size}, {"sha256", r.files[i].sha256},
-                     {"git_oid", files[i].git_oid}, {"key", r.files[i].key}};
+    nlohmann::json f{{"path", files[i].path},
+                     {"size", files[i].size},
+                     {"sha256", r.files[i].sha256},
+                     {"git_oid", files[i].git_oid},
+                     {"key", r.files[i].key}};
     if (!files[i].xet_hash.empty()) f["xet_hash"] = files[i].xet_hash;
     j["files"].push_back(std::move(f));
   }
@@ -250,7 +265,8 @@ RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::Hu
       size_t i = todo[n];
       FileOutcome done = CopyOne(job, files[i], r.files[i]);
       if (progress) progress->files_done++;
-      if (done.result == FileResult::kFailed) log("FAILED " + r.repo + "/" + done.path + ": " + done.error);
+      if (done.result == FileResult::kFailed)
+        log("FAILED " + r.repo + "/" + done.path + ": " + done.error);
       r.files[i] = std::move(done);
     }
   };
@@ -263,7 +279,8 @@ RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::Hu
     if (f.result == FileResult::kFailed) return r;  // publish nothing for an incomplete commit
   }
   // Manifest, then the ref: the ref is the publication point for readers of snapshots.
-  if (Status s = dest.Put(ManifestKey(r.repo, r.commit), AsBytes(ManifestJson(r, files))); !s.ok()) {
+  if (Status s = dest.Put(ManifestKey(r.repo, r.commit), AsBytes(ManifestJson(r, files)));
+      !s.ok()) {
     r.error = "manifest: " + s.ToString();
     return r;
   }

@@ -47,8 +47,8 @@ struct RepoOutcome {
   std::string revision;
   std::string commit;
   std::vector<FileOutcome> files;
-  std::string error;        // repo-level failure (resolve, list), or "" when files were attempted
-  bool published = false;   // manifest (and refs) written
+  std::string error;       // repo-level failure (resolve, list), or "" when files were attempted
+  bool published = false;  // manifest (and refs) written
 };
 
 struct MirrorReport {

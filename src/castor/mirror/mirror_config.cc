@@ -1,9 +1,9 @@
 #include "castor/mirror/mirror_config.h"
 
 #include <fnmatch.h>
+#include <toml++/toml.h>
 
 #include <charconv>
-#include <toml++/toml.h>
 
 namespace castor::mirror {
 
@@ -38,7 +38,9 @@ Result<std::vector<std::string>> StringList(const toml::node& n, std::string_vie
     return out;
   }
   const toml::array* a = n.as_array();
-  if (a == nullptr) return InvalidArgument("config: '" + std::string(key) + "' must be a string or a list of strings");
+  if (a == nullptr)
+    return InvalidArgument("config: '" + std::string(key) +
+                           "' must be a string or a list of strings");
   for (const auto& e : *a) {
     auto s = e.value<std::string>();
     if (!s) return InvalidArgument("config: '" + std::string(key) + "' must hold only strings");
@@ -86,7 +88,8 @@ Result<RepoSpec> RepoFromTable(const toml::table& t, size_t index) {
     }
   }
   if (name.empty()) return InvalidArgument(where + ": 'name' is required");
-  if (!type.empty() && type != "model" && name.rfind(type + "s/", 0) != 0) name = type + "s/" + name;
+  if (!type.empty() && type != "model" && name.rfind(type + "s/", 0) != 0)
+    name = type + "s/" + name;
   auto ref = hub::ParseRepoRef(name);
   if (!ref.ok()) return ref.status().WithContext(where);
   spec.repo = *ref;
@@ -143,18 +146,21 @@ Status ApplyToml(std::string_view toml_text, MirrorConfig& c) {
       CASTOR_ASSIGN_OR_RETURN(c.progress_interval_s, Int(v, key, 1, 86400));
     } else if (key == "repos") {
       const toml::array* a = v.as_array();
-      if (a == nullptr) return InvalidArgument("config: 'repos' must be a list ([[repos]] tables or strings)");
+      if (a == nullptr)
+        return InvalidArgument("config: 'repos' must be a list ([[repos]] tables or strings)");
       for (size_t i = 0; i < a->size(); ++i) {
         const toml::node& e = *a->get(i);
         if (auto s = e.value<std::string>()) {
           auto ref = hub::ParseRepoRef(*s);
-          if (!ref.ok()) return ref.status().WithContext("config: repos[" + std::to_string(i) + "]");
+          if (!ref.ok())
+            return ref.status().WithContext("config: repos[" + std::to_string(i) + "]");
           c.repos.push_back(RepoSpec{*ref, {}, {}});
         } else if (const toml::table* t = e.as_table()) {
           CASTOR_ASSIGN_OR_RETURN(auto spec, RepoFromTable(*t, i));
           c.repos.push_back(std::move(spec));
         } else {
-          return InvalidArgument("config: repos[" + std::to_string(i) + "] must be a string or a table");
+          return InvalidArgument("config: repos[" + std::to_string(i) +
+                                 "] must be a string or a table");
         }
       }
     } else {
@@ -209,8 +215,11 @@ Status ApplyEnv(const hub::EnvLookup& env, MirrorConfig& c) {
 }
 
 Status Validate(const MirrorConfig& c) {
-  if (c.repos.empty()) return InvalidArgument("no repository to mirror (arguments, CASTOR_MIRROR_REPOS or 'repos' in the config)");
-  if (c.destination.empty()) return InvalidArgument("no destination (--to, CASTOR_MIRROR_TO or 'to' in the config)");
+  if (c.repos.empty())
+    return InvalidArgument(
+        "no repository to mirror (arguments, CASTOR_MIRROR_REPOS or 'repos' in the config)");
+  if (c.destination.empty())
+    return InvalidArgument("no destination (--to, CASTOR_MIRROR_TO or 'to' in the config)");
   if (c.jobs < 1 || c.jobs > 256) return InvalidArgument("--jobs must be in [1, 256]");
   if (c.part_size < (5ull << 20)) return InvalidArgument("part size must be at least 5 MiB");
   return Status::OK();

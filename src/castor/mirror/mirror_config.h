@@ -21,8 +21,8 @@ enum class Layout {
 };
 
 struct RepoSpec {
-  hub::RepoRef repo;                  // revision "" = main
-  std::vector<std::string> include;   // globs; empty = the global ones
+  hub::RepoRef repo;                 // revision "" = main
+  std::vector<std::string> include;  // globs; empty = the global ones
   std::vector<std::string> exclude;
 };
 
@@ -36,13 +36,13 @@ struct MirrorConfig {
   int part_parallelism = 3;          // S3 parts in flight per file
   uint64_t part_size = 8ull << 20;   // S3 part size (AWS advises 8-16 MB)
   bool dry_run = false;
-  std::string report_path;           // JSON report ("" = none)
-  std::string endpoint;              // Hub endpoint ("" = HF_ENDPOINT or huggingface.co)
+  std::string report_path;  // JSON report ("" = none)
+  std::string endpoint;     // Hub endpoint ("" = HF_ENDPOINT or huggingface.co)
   std::string token_file;
   bool use_xet = true;
-  int progress_interval_s = 10;      // log-line period when stderr is not a terminal
-  int retries = 8;                   // Hub retries after the first attempt (429, 5xx, drops)
-  int stall_timeout_s = 60;          // a Hub transfer with no byte for this long is cut and retried
+  int progress_interval_s = 10;  // log-line period when stderr is not a terminal
+  int retries = 8;               // Hub retries after the first attempt (429, 5xx, drops)
+  int stall_timeout_s = 60;      // a Hub transfer with no byte for this long is cut and retried
 
   // Bytes of transfer buffers at most: jobs * part_size * (part_parallelism + 1).
   uint64_t MemoryBound() const;

@@ -26,7 +26,8 @@ name = "org/data"
 type = "dataset"
 revision = "refs/pr/2"
 include = ["*.parquet"]
-)", c);
+)",
+                       c);
   ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(c.destination, "s3://bucket/models?region=eu-west-1");
   EXPECT_EQ(c.layout, Layout::kSnapshots);
@@ -38,7 +39,7 @@ include = ["*.parquet"]
   EXPECT_EQ(c.repos[1].repo.path(), "datasets/org/data");
   EXPECT_EQ(c.repos[1].repo.revision, "refs/pr/2");
   EXPECT_EQ(c.repos[1].include, std::vector<std::string>{"*.parquet"});
-  EXPECT_EQ(c.MemoryBound(), 8ull * (32ull << 20) * 3);
+  EXPECT_EQ(c.MemoryBound(), 8ull * (32ull << 20) * (3 + 1));  // default part_parallelism 3
   EXPECT_TRUE(Validate(c).ok());
 }
 
@@ -109,7 +110,8 @@ TEST(ContentCheck, GitBlobAndSha256) {
   bad.Update(AsBytes("hello!"));
   EXPECT_NE(bad.Finish().message().find("git blob id mismatch"), std::string::npos);
 
-  hub::RepoFile lfs{"f", 6, "pointer-oid", "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03", ""};
+  hub::RepoFile lfs{"f", 6, "pointer-oid",
+                    "5891b5b522d5df086d0ff0b110fbd9d21bb4fc7163af34d08286a2e846f6be03", ""};
   ContentCheck l(lfs);
   l.Update(AsBytes("hello\n"));
   EXPECT_TRUE(l.Finish().ok());

@@ -5,9 +5,9 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <mutex>
 #include <nlohmann/json.hpp>
 #include <set>
-#include <mutex>
 
 #include "castor/hash/sha256.h"
 #include "castor/mirror/content_check.h"
@@ -26,7 +26,9 @@ class FakeHub : public http::HttpClient {
   int resolves = 0;
 
   Result<http::Response> Send(const http::Request& r) override { return Do(r, nullptr); }
-  Result<http::Response> Send(const http::Request& r, const http::BodySink& s) override { return Do(r, &s); }
+  Result<http::Response> Send(const http::Request& r, const http::BodySink& s) override {
+    return Do(r, &s);
+  }
 
  private:
   Result<http::Response> Do(const http::Request& r, const http::BodySink* sink) {
@@ -54,8 +56,8 @@ class FakeHub : public http::HttpClient {
       if (out.size() > 1) out += ",";
       out += R"({"type":"file","path":")" + p + R"(","size":)" + std::to_string(b.size());
       if (lfs.count(p)) {
-        out += R"(,"oid":"ptr","lfs":{"oid":")" + HexEncode(Sha256::Of(AsBytes(b)).bytes) + R"(","size":)" +
-               std::to_string(b.size()) + "}";
+        out += R"(,"oid":"ptr","lfs":{"oid":")" + HexEncode(Sha256::Of(AsBytes(b)).bytes) +
+               R"(","size":)" + std::to_string(b.size()) + "}";
       } else {
         out += R"(,"oid":")" + GitBlobId(AsBytes(b)) + "\"";
       }
@@ -73,7 +75,8 @@ struct Rig {
   MirrorConfig config;
   std::vector<std::string> log;
   Rig() {
-    http.files = {{"config.json", "{\"a\":1}"}, {"w/model.safetensors", std::string(100000, 'w')},
+    http.files = {{"config.json", "{\"a\":1}"},
+                  {"w/model.safetensors", std::string(100000, 'w')},
                   {"README.md", "# hi\n"}};
     http.lfs = {"w/model.safetensors"};
     hub::HubClientOptions o;
@@ -85,7 +88,8 @@ struct Rig {
     config.jobs = 2;
   }
   MirrorReport Run() {
-    auto r = RunMirror(config, *hub, *store, nullptr, [&](const std::string& l) { log.push_back(l); });
+    auto r =
+        RunMirror(config, *hub, *store, nullptr, [&](const std::string& l) { log.push_back(l); });
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return *r;
   }
@@ -102,7 +106,8 @@ TEST(RunMirror, CopiesVerifiesAndSkipsOnReRun) {
   EXPECT_EQ(r.files_copied, 3u);
   EXPECT_EQ(rig.Get("org/m/config.json"), "{\"a\":1}");
   EXPECT_EQ(rig.Get("org/m/w/model.safetensors"), std::string(100000, 'w'));
-  EXPECT_NE(rig.Get(ManifestKey("org/m", kCommit)).find("\"commit\": \"" + std::string(kCommit)), std::string::npos);
+  EXPECT_NE(rig.Get(ManifestKey("org/m", kCommit)).find("\"commit\": \"" + std::string(kCommit)),
+            std::string::npos);
   int resolves = rig.http.resolves;
   MirrorReport again = rig.Run();
   EXPECT_EQ(again.files_copied, 0u);

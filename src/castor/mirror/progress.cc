@@ -18,17 +18,21 @@ std::string ProgressLine(uint64_t files_done, uint64_t files_total, uint64_t byt
                          uint64_t bytes_total, double seconds) {
   double rate = seconds > 0 ? double(bytes_done) / seconds : 0;
   std::string line = std::to_string(files_done) + "/" + std::to_string(files_total) + " files, " +
-                     HumanBytes(double(bytes_done)) + " / " + HumanBytes(double(bytes_total)) + ", " +
-                     HumanBytes(rate) + "/s";
+                     HumanBytes(double(bytes_done)) + " / " + HumanBytes(double(bytes_total)) +
+                     ", " + HumanBytes(rate) + "/s";
   if (rate > 0 && bytes_total > bytes_done) {
-    line += ", ETA " + std::to_string(uint64_t(double(bytes_total - bytes_done) / rate + 0.5)) + "s";
+    line +=
+        ", ETA " + std::to_string(uint64_t(double(bytes_total - bytes_done) / rate + 0.5)) + "s";
   }
   return line;
 }
 
 ProgressReporter::ProgressReporter(const ProgressCounters* counters, std::FILE* out, bool tty,
                                    std::chrono::seconds interval)
-    : c_(counters), out_(out), tty_(tty), interval_(interval),
+    : c_(counters),
+      out_(out),
+      tty_(tty),
+      interval_(interval),
       start_(std::chrono::steady_clock::now()) {
   thread_ = std::thread([this] { Loop(); });
 }
@@ -53,7 +57,8 @@ void ProgressReporter::Loop() {
   while (!stop_) {
     cv_.wait_for(lock, period, [&] { return stop_; });
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start_).count();
-    std::string line = ProgressLine(c_->files_done, c_->files_total, c_->bytes_done, c_->bytes_total, secs);
+    std::string line =
+        ProgressLine(c_->files_done, c_->files_total, c_->bytes_done, c_->bytes_total, secs);
     if (tty_) {
       std::fprintf(out_, "\r\033[K%s", line.c_str());
     } else if (!stop_) {
