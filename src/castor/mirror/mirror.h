@@ -62,6 +62,7 @@ struct MirrorReport {
   std::string ToJson() const;
 };
 
+// Called from worker threads, possibly concurrently: must be thread-safe.
 using LogFn = std::function<void(const std::string& line)>;
 
 // Never fails as a whole for one bad file or repo: outcomes say what happened. The Result is an

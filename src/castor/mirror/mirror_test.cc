@@ -73,6 +73,7 @@ struct Rig {
   std::unique_ptr<hub::HubClient> hub;
   std::unique_ptr<ObjectStore> store = std::move(OpenStore("mem://mirror").value());
   MirrorConfig config;
+  std::mutex log_mu;  // workers log concurrently
   std::vector<std::string> log;
   Rig() {
     http.files = {{"config.json", "{\"a\":1}"},
@@ -89,7 +90,10 @@ struct Rig {
   }
   MirrorReport Run() {
     auto r =
-        RunMirror(config, *hub, *store, nullptr, [&](const std::string& l) { log.push_back(l); });
+        RunMirror(config, *hub, *store, nullptr, [&](const std::string& l) {
+      std::lock_guard lock(log_mu);
+      log.push_back(l);
+    });
     EXPECT_TRUE(r.ok()) << r.status().ToString();
     return *r;
   }
