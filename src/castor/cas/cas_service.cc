@@ -65,10 +65,18 @@ Result<bool> CasService::PutXorb(const Hash& xorb_hash, ByteSpan body) {
   auto stored = std::make_shared<StoredXorb>();
   stored->footer = MakeXorbFooter(xorb_hash, *chunks, physical_ends);
   stored->records_size = reader->records_size();
-  Bytes object(body.begin(), body.begin() + reader->records_size());
-  stored->footer.AppendTo(&object);
-  stored->object_size = object.size();
-  CASTOR_ASSIGN_OR_RETURN(PutOutcome outcome, store_->PutIfAbsent(XorbKey(xorb_hash), object));
+  // The records go to the store as received and the footer after them: no copy of the body.
+  Bytes footer;
+  stored->footer.AppendTo(&footer);
+  stored->object_size = stored->records_size + footer.size();
+  WriterOptions wo;
+  wo.if_absent = true;
+  wo.expected_size = stored->object_size;
+  CASTOR_ASSIGN_OR_RETURN(auto writer, store_->NewWriter(XorbKey(xorb_hash), wo));
+  CASTOR_RETURN_IF_ERROR(writer->Write(body.first(stored->records_size)));
+  CASTOR_RETURN_IF_ERROR(writer->Write(footer));
+  PutOutcome outcome = PutOutcome::kCreated;
+  CASTOR_RETURN_IF_ERROR(writer->Commit(&outcome).status());
   xorbs_.Insert(xorb_hash, stored);
   return outcome == PutOutcome::kCreated;
 }
@@ -155,13 +163,13 @@ Result<ShardUploadResult> CasService::PutShard(ByteSpan body, uint64_t now_unix)
   for (const auto& f : shard.files()) stored.AddFile(f);
   for (const auto& x : shard.xorbs()) stored.AddXorb(x);
   CASTOR_ASSIGN_OR_RETURN(Bytes stored_bytes, stored.BuildStored(now_unix));
-  CASTOR_RETURN_IF_ERROR(
-      store_->PutIfAbsent(ShardKey(Blake3(body)), stored_bytes).status());
+  const Hash digest = Blake3(body);
+  CASTOR_RETURN_IF_ERROR(store_->PutIfAbsent(ShardKey(digest), stored_bytes).status());
 
   ShardUploadResult result;
   result.files = shard.files().size();
   result.xorbs = shard.xorbs().size();
-  std::vector<std::pair<Hash, Hash>> dedup;  // chunk -> xorb
+  std::vector<std::pair<Hash, Hash>> dedup;  // chunk -> xorb holding it
   for (const auto& f : shard.files()) {
     ShardBuilder one;
     one.AddFile(f);
@@ -180,8 +188,12 @@ Result<ShardUploadResult> CasService::PutShard(ByteSpan body, uint64_t now_unix)
       }
     }
   }
+  // A pointer names the xorb and the shard that brought it: an answer then covers the xorbs
+  // uploaded together, which a client re-sending the same files will meet next.
   for (const auto& [chunk, xorb] : dedup) {
-    CASTOR_RETURN_IF_ERROR(store_->PutIfAbsent(DedupKey(chunk), xorb.span()).status());
+    Bytes pointer(xorb.bytes.begin(), xorb.bytes.end());
+    pointer.insert(pointer.end(), digest.bytes.begin(), digest.bytes.end());
+    CASTOR_RETURN_IF_ERROR(store_->PutIfAbsent(DedupKey(chunk), pointer).status());
   }
   return result;
 }
@@ -288,8 +300,9 @@ Result<Bytes> CasService::GlobalDedupShard(const Hash& chunk_hash, uint64_t now_
     }
     return pointer.status();
   }
-  if (pointer->size() != 32) return Corruption("dedup pointer " + chunk_hash.ToXetHex());
-  Hash xorb = Hash::FromBytes(pointer->data());
+  if (pointer->size() != 64) return Corruption("dedup pointer " + chunk_hash.ToXetHex());
+  const Hash xorb = Hash::FromBytes(pointer->data());
+  const Hash shard_digest = Hash::FromBytes(pointer->data() + 32);
   CASTOR_ASSIGN_OR_RETURN(auto stored, xorbs_.Get(xorb));
   const XorbFooter& f = stored->footer;
   std::vector<HashAndSize> chunks;
@@ -297,6 +310,18 @@ Result<Bytes> CasService::GlobalDedupShard(const Hash& chunk_hash, uint64_t now_
   for (size_t i = 0; i < f.num_chunks(); ++i) chunks.push_back({f.chunk_hashes[i], ChunkSize(f, i)});
   ShardBuilder b;
   b.AddXorb(ShardXorb::FromChunks(xorb, chunks, uint32_t(stored->records_size)));
+  // The other xorbs of the shard that brought this one, up to a bound on the answer's size.
+  constexpr size_t kMaxAnswerXorbs = 256;
+  auto shard_bytes = store_->Get(ShardKey(shard_digest));
+  if (shard_bytes.ok()) {
+    auto shard = ShardReader::Parse(*shard_bytes);
+    if (shard.ok()) {
+      for (const ShardXorb& x : shard->xorbs()) {
+        if (b.xorbs().size() >= kMaxAnswerXorbs) break;
+        if (x.xorb_hash != xorb) b.AddXorb(x);
+      }
+    }
+  }
   return b.BuildGlobalDedup(options_.dedup_key, now_unix,
                             now_unix + uint64_t(options_.dedup_key_ttl.count()));
 }

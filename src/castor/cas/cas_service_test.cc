@@ -338,6 +338,22 @@ TEST_F(CasServiceTest, GlobalDedupAnswersWithAKeyedShard) {
             StatusCode::kNotFound);
 }
 
+TEST_F(CasServiceTest, GlobalDedupAnswerCoversTheXorbsUploadedTogether) {
+  Upload up = Pack({SplitMix64::Generate(2'000'000, 11)}, /*max_xorb_chunks=*/8);
+  ASSERT_GE(up.xorbs.size(), 3u);
+  PutAll(up);
+  ASSERT_TRUE(cas_->PutShard(*up.shard.BuildUpload(), 1000).ok());
+  auto answer = cas_->GlobalDedupShard(up.xorbs[0].chunks[0].hash, 1000);
+  ASSERT_TRUE(answer.ok()) << answer.status().ToString();
+  auto shard = ShardReader::Parse(*answer);
+  ASSERT_TRUE(shard.ok());
+  EXPECT_EQ(shard->xorbs().size(), up.xorbs.size());
+  EXPECT_EQ(shard->xorbs()[0].xorb_hash, up.xorbs[0].hash);  // the queried chunk's xorb first
+  for (auto& x : up.xorbs) {
+    for (auto& c : x.chunks) EXPECT_TRUE(shard->FindChunk(c.hash).has_value());
+  }
+}
+
 TEST_F(CasServiceTest, TwoServicesOnOneStoreActAsOne) {
   Upload up = Pack({SplitMix64::Generate(1500000, 8)}, 8);
   CasService a(store_.get()), b(store_.get());

@@ -7,7 +7,8 @@
 //   shards/<shard digest>     every accepted shard, in the stored form (with lookup tables)
 //   files/<file id>           one stored-form shard holding just that file's block (terms,
 //                             verification hashes, sha256): the reconstruction record
-//   dedup/<chunk hash>        32 bytes: the raw hash of a xorb holding this chunk (global dedup)
+//   dedup/<chunk hash>        64 bytes: the raw hash of a xorb holding this chunk, then the digest
+//                             of the shard that brought it (global dedup answers cover both)
 // Ids are Xet hex.
 #pragma once
 
