@@ -168,6 +168,15 @@ std::optional<SerializedXorb> UploadBuilder::Finish() {
   return last;
 }
 
+void UploadBuilder::SetSerializedSize(const Hash& xorb, uint32_t size) {
+  for (ShardXorb& x : new_xorbs_) {
+    if (x.xorb_hash != xorb) continue;
+    stats_.bytes_serialized += size;
+    stats_.bytes_serialized -= x.num_bytes_on_disk;
+    x.num_bytes_on_disk = size;
+  }
+}
+
 Result<Bytes> UploadBuilder::BuildShard() const {
   if (!finished_) return FailedPrecondition("BuildShard before Finish");
   ShardBuilder b;

@@ -60,6 +60,10 @@ class UploadBuilder {
   // Cuts the last partial xorb (if any). Call once, after the last file.
   std::optional<SerializedXorb> Finish();
 
+  // Records the serialized size of a new xorb that the caller re-encoded (compressed on another
+  // thread): the shard's num_bytes_on_disk and the stats follow it.
+  void SetSerializedSize(const Hash& xorb, uint32_t size);
+
   // The upload-form shard: every file (except empty ones, whose id is all zeros) and every new
   // xorb. Only after Finish().
   Result<Bytes> BuildShard() const;

@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "castor/format/shard/shard_reader.h"
+#include "castor/format/xorb/xorb_reader.h"
 #include "castor/hash/blake3.h"
 #include "castor/transfer/file_scanner.h"
 
@@ -32,7 +33,8 @@ std::string CacheDir(const std::string& root, const std::string& endpoint) {
 // Uploads xorbs on worker threads from a bounded queue (memory: about parallelism + 1 xorbs).
 class XorbUploader {
  public:
-  XorbUploader(client::CasClient& cas, int parallelism) : cas_(cas), limit_(parallelism + 1) {
+  XorbUploader(client::CasClient& cas, int parallelism, CompressionPolicy compression)
+      : cas_(cas), limit_(parallelism + 1), compression_(compression) {
     for (int i = 0; i < parallelism; ++i) threads_.emplace_back([this] { Run(); });
   }
   ~XorbUploader() { Close(); }
@@ -59,6 +61,7 @@ class XorbUploader {
     return error_;
   }
   uint64_t uploaded = 0, present = 0, bytes = 0;
+  std::vector<std::pair<Hash, uint32_t>> sizes;  // serialized size of every xorb compressed here
 
  private:
   void Run() {
@@ -73,7 +76,7 @@ class XorbUploader {
         space_.notify_one();
         if (!error_.ok()) continue;
       }
-      Status s = Upload(x);
+      Status s = Upload(std::move(x));
       std::lock_guard lock(mu_);
       if (!s.ok() && error_.ok()) {
         error_ = s;
@@ -81,23 +84,43 @@ class XorbUploader {
       }
     }
   }
-  Status Upload(const SerializedXorb& x) {
-    CASTOR_ASSIGN_OR_RETURN(bool has, cas_.HasXorb(x.hash));
+  // Xorbs arrive packed raw (the scanning thread only copies); compressing them here spreads
+  // the codec work over the upload workers. The hash is over decoded chunks, so it is unchanged.
+  Result<SerializedXorb> Compress(SerializedXorb raw) {
+    if (compression_ == CompressionPolicy::kNone) return raw;
+    CASTOR_ASSIGN_OR_RETURN(XorbReader reader, XorbReader::Parse(raw.bytes));
+    XorbBuilderOptions o;
+    o.compression = compression_;
+    XorbBuilder builder(o);
+    for (size_t i = 0; i < reader.num_chunks(); ++i) {
+      CASTOR_ASSIGN_OR_RETURN(auto cut, builder.Add(reader.chunk(i).payload, raw.chunks[i].hash));
+      if (cut) return Internal("a compressed xorb did not fit where its raw form did");
+    }
+    std::optional<SerializedXorb> out = builder.Finish();
+    if (!out || out->hash != raw.hash) return Internal("re-encoding changed the xorb");
+    return std::move(*out);
+  }
+
+  Status Upload(SerializedXorb raw) {
+    CASTOR_ASSIGN_OR_RETURN(bool has, cas_.HasXorb(raw.hash));
     if (has) {
       std::lock_guard lock(mu_);
       present++;
       return Status::OK();
     }
+    CASTOR_ASSIGN_OR_RETURN(SerializedXorb x, Compress(std::move(raw)));
     CASTOR_ASSIGN_OR_RETURN(bool inserted, cas_.UploadXorb(x.hash, x.bytes));
     std::lock_guard lock(mu_);
     (inserted ? uploaded : present)++;
     bytes += x.bytes.size();
+    sizes.emplace_back(x.hash, uint32_t(x.bytes.size()));
     return Status::OK();
   }
 
   client::CasClient& cas_;
   size_t limit_;
   std::mutex mu_;
+  CompressionPolicy compression_;
   std::condition_variable ready_, space_;
   std::deque<SerializedXorb> queue_;
   bool closed_ = false;
@@ -140,7 +163,9 @@ Result<UploadReport> UploadPaths(client::CasClient& cas, const std::vector<std::
                                  const UploadOptions& options) {
   const auto t0 = std::chrono::steady_clock::now();
   UploadReport report;
-  UploadBuilder builder(options.xorb);
+  XorbBuilderOptions raw = options.xorb;
+  raw.compression = CompressionPolicy::kNone;
+  UploadBuilder builder(raw);
   const std::string cache = CacheDir(options.shard_cache_dir, cas.endpoint());
   LoadShardCache(cache, builder);
 
@@ -152,7 +177,7 @@ Result<UploadReport> UploadPaths(client::CasClient& cas, const std::vector<std::
     }
   }
 
-  XorbUploader uploader(cas, std::max(1, options.parallelism));
+  XorbUploader uploader(cas, std::max(1, options.parallelism), options.xorb.compression);
   const uint64_t now = NowUnix();
   auto maybe_query = [&](const Hash& h) -> Status {
     if (!options.global_dedup || builder.IsKnown(h)) return Status::OK();
@@ -192,6 +217,7 @@ Result<UploadReport> UploadPaths(client::CasClient& cas, const std::vector<std::
   report.xorbs_uploaded = uploader.uploaded;
   report.xorbs_already_present = uploader.present;
   report.bytes_uploaded = uploader.bytes;
+  for (const auto& [hash, size] : uploader.sizes) builder.SetSerializedSize(hash, size);
 
   CASTOR_ASSIGN_OR_RETURN(Bytes shard, builder.BuildShard());
   if (!builder.files().empty()) {
