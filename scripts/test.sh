@@ -52,8 +52,13 @@ fi
 
 if [[ $fuzz == 1 ]]; then
   step "fuzzing (${CASTOR_FUZZ_SECONDS:-60} s per target)"
-  CC=clang CXX=clang++ BUILD_DIR=build-fuzz scripts/build.sh -DCASTOR_FUZZ=ON -DCASTOR_TESTS=OFF \
-    -DCASTOR_BENCH=OFF || exit 1
+  # Only the fuzz programs are built here (not the castor binary).
+  CC=clang CXX=clang++ cmake -S . -B build-fuzz -G Ninja -DCMAKE_BUILD_TYPE=Release -DCASTOR_FUZZ=ON \
+    -DCASTOR_TESTS=OFF -DCASTOR_BENCH=OFF >/dev/null || exit 1
+  fuzz_targets=$(ninja -C build-fuzz -t targets all | sed -n 's/^\([a-z0-9_]*_fuzz\): .*/\1/p' \
+    | grep -v '^cmake_' | sort -u)
+  # shellcheck disable=SC2086
+  cmake --build build-fuzz --target $fuzz_targets || exit 1
   for bin in build-fuzz/*_fuzz; do
     [[ -x "$bin" ]] || continue
     name=$(basename "$bin")
