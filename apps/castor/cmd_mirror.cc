@@ -12,6 +12,7 @@
 #include "castor/http/http_client.h"
 #include "castor/hub/hub_client.h"
 #include "castor/hub/hub_settings.h"
+#include "castor/mirror/castor_destination.h"
 #include "castor/mirror/mirror.h"
 #include "castor/mirror/progress.h"
 #include "castor/storage/object_store.h"
@@ -79,11 +80,15 @@ int Run(const MirrorFlags& f) {
     return 2;
   }
   std::string dest_uri = c.destination;
-  if (dest_uri.rfind("castor://", 0) == 0) {
-    PrintError(
-        "castor:// destinations (deduplicated Xet storage) are not implemented yet; "
-        "use a directory or s3:// destination");
-    return 2;
+  // castor://STORE: files go into a castor store as deduplicated Xet file ids.
+  const bool to_cas = mirror::IsCastorDestination(dest_uri);
+  if (to_cas) {
+    auto uri = mirror::CastorStoreUri(dest_uri);
+    if (!uri.ok()) {
+      PrintError(uri.status().message());
+      return 2;
+    }
+    dest_uri = *uri;
   }
   auto store = OpenStore(dest_uri);
   if (!store.ok()) {
@@ -116,7 +121,10 @@ int Run(const MirrorFlags& f) {
     reporter = std::make_unique<mirror::ProgressReporter>(
         &counters, stderr, isatty(2) != 0, std::chrono::seconds(c.progress_interval_s));
   }
-  auto report = mirror::RunMirror(c, hub, **store, &counters, log);
+  std::unique_ptr<cas::CasService> cas_service;
+  if (to_cas) cas_service = std::make_unique<cas::CasService>(store->get());
+  auto report = to_cas ? mirror::RunCasMirror(c, hub, *cas_service, &counters, log)
+                       : mirror::RunMirror(c, hub, **store, &counters, log);
   if (reporter) reporter->Stop();
   if (!report.ok()) {
     PrintError(report.status().message());

@@ -49,6 +49,34 @@ bool MirrorReport::ok() const {
   return true;
 }
 
+void MirrorReport::Tally() {
+  files_copied = files_skipped = files_failed = 0;
+  bytes_transferred = bytes_present = 0;
+  for (const auto& r : repos) {
+    for (const auto& f : r.files) {
+      switch (f.result) {
+        case FileResult::kCopied:
+          files_copied++;
+          bytes_transferred += f.bytes_transferred;
+          break;
+        case FileResult::kWouldCopy:
+          files_copied++;
+          bytes_transferred += f.size;
+          break;
+        case FileResult::kSkipped:
+        case FileResult::kWouldSkip:
+          files_skipped++;
+          bytes_present += f.size;
+          break;
+        case FileResult::kFailed:
+          files_failed++;
+          bytes_transferred += f.bytes_transferred;
+          break;
+      }
+    }
+  }
+}
+
 std::string MirrorReport::ToJson() const {
   nlohmann::json j;
   j["dry_run"] = dry_run;
@@ -310,29 +338,9 @@ Result<MirrorReport> RunMirror(const MirrorConfig& config, hub::HubClient& hub, 
   for (const auto& spec : config.repos) {
     RepoOutcome r = MirrorRepo(config, spec, hub, dest, progress, log);
     if (!r.error.empty()) log("FAILED " + r.repo + "@" + r.revision + ": " + r.error);
-    for (const auto& f : r.files) {
-      switch (f.result) {
-        case FileResult::kCopied:
-          report.files_copied++;
-          report.bytes_transferred += f.bytes_transferred;
-          break;
-        case FileResult::kWouldCopy:
-          report.files_copied++;
-          report.bytes_transferred += f.size;
-          break;
-        case FileResult::kSkipped:
-        case FileResult::kWouldSkip:
-          report.files_skipped++;
-          report.bytes_present += f.size;
-          break;
-        case FileResult::kFailed:
-          report.files_failed++;
-          report.bytes_transferred += f.bytes_transferred;
-          break;
-      }
-    }
     report.repos.push_back(std::move(r));
   }
+  report.Tally();
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

@@ -59,6 +59,8 @@ struct MirrorReport {
   uint64_t bytes_present = 0;      // already in the destination
   double seconds = 0;
   bool ok() const;
+  // Recomputes the totals from the outcomes in `repos`.
+  void Tally();
   std::string ToJson() const;
 };
 
