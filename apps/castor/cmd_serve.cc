@@ -193,7 +193,9 @@ int Run(ServeFlags f) {
   co.public_url = public_url;
   co.presigned_store_urls = !f.proxy_data;
   Status st = server::AddCasRoutes(router, &cas, &url_signer, metrics->get(), co);
-  if (st.ok()) st = server::AddTokenRoutes(router, &token_signer, {public_url});
+  server::TokenEndpointOptions token_opts;
+  token_opts.cas_url = public_url;
+  if (st.ok()) st = server::AddTokenRoutes(router, &token_signer, token_opts);
   if (st.ok()) st = server::AddMetricsRoute(router, &registry);
   if (st.ok()) st = http.Start();
   if (!st.ok()) {
