@@ -144,6 +144,20 @@ class Fixture:
         corrupt[-1]["corrupt"] = True
         big = [{"path": f"shard-{i:02d}.bin", "file": mk(f"big{i}", rand_bytes(4 << 20, 100 + i)),
                 "kind": "lfs"} for i in range(12)]
+        # A base model and a fine-tune sharing 90% of its weight bytes (the tensors in the middle
+        # 10% rewritten), for the castor:// destination.
+        base_model = rand_bytes(16 << 20, 31)
+        tuned_model = bytearray(base_model)
+        region = len(base_model) // 10
+        off = (len(base_model) - region) // 2
+        tuned_model[off:off + region] = rand_bytes(region, 40)
+        self.base_model_size = len(base_model)
+        base = [{"path": "config.json", "file": mk("base-config", b'{"model_type": "base"}'), "kind": "plain"},
+                {"path": "model.safetensors", "file": mk("base-model", base_model), "kind": "lfs"},
+                {"path": "empty.txt", "file": mk("base-empty", b""), "kind": "plain"}]
+        tuned = [{"path": "config.json", "file": mk("tuned-config", b'{"model_type": "tuned"}'), "kind": "plain"},
+                 {"path": "model.safetensors", "file": mk("tuned-model", bytes(tuned_model)), "kind": "lfs"},
+                 {"path": "empty.txt", "file": mk("tuned-empty", b""), "kind": "plain"}]
         self.spec = {
             "page_size": 3,
             "tokens": {GOOD: {"repos": ["org/private"]}, NOGATE: {"repos": []}},
@@ -163,6 +177,10 @@ class Fixture:
                  "refs": {"main": commit("fallback")}, "files": fallback},
                 {"type": "model", "id": "org/big", "commit": commit("big"),
                  "refs": {"main": commit("big")}, "files": big},
+                {"type": "model", "id": "org/base", "commit": commit("base"),
+                 "refs": {"main": commit("base")}, "files": base},
+                {"type": "model", "id": "org/tuned", "commit": commit("tuned"),
+                 "refs": {"main": commit("tuned"), "v1": commit("tuned")}, "files": tuned},
             ]}
         spec_path = os.path.join(tmp, "spec.json")
         with open(spec_path, "w") as f:
@@ -489,6 +507,96 @@ class KillAndResume(MirrorBase):
         self.assertEqual(leftovers, [])
         p = self.mirror("org/big", "--to", d)
         self.assertIn("nothing to transfer", p.stderr)
+
+
+def tree_bytes(root):
+    total = 0
+    for d, _, fs in os.walk(root):
+        total += sum(os.path.getsize(os.path.join(d, f)) for f in fs)
+    return total
+
+
+class CastorStore(MirrorBase):
+    """castor:// destinations: files stored deduplicated as Xet file ids, served by castor serve."""
+
+    def manifest(self, store, rid, rev="main"):
+        with open(os.path.join(store, "mirrors", rid, "refs", rev)) as f:
+            commit = f.read()
+        self.assertEqual(commit, FX.repo(rid)["commit"])
+        return self.report(os.path.join(store, "mirrors", rid, commit + ".json"))
+
+    def test_fine_tune_stores_only_its_new_chunks_and_serves_every_file(self):
+        store = self.dest("castor")
+        rep = os.path.join(FX.tmp, "castor-base.json")
+        self.mirror("org/base", "--to", "castor://" + store, "--report", rep)
+        self.assertEqual(self.report(rep)["files_copied"], 3)
+        base_xorbs = tree_bytes(os.path.join(store, "xorbs"))
+        self.assertGreaterEqual(base_xorbs, FX.base_model_size)
+
+        rep = os.path.join(FX.tmp, "castor-tuned.json")
+        p = self.mirror("org/tuned@v1", "org/tuned", "--to", "castor://" + store, "--report", rep)
+        added = tree_bytes(os.path.join(store, "xorbs")) - base_xorbs
+        ratio = added / FX.base_model_size
+        print(f"\ncastor:// fine-tune sharing 90% of its chunks: base stored {base_xorbs} xorb bytes, "
+              f"the fine-tune added {added} ({ratio:.1%} of its {FX.base_model_size}-byte weights)",
+              file=sys.stderr)
+        # The rewritten 10% plus the chunks straddling its two edges (a chunk is 8..128 KiB).
+        self.assertGreaterEqual(ratio, 0.10)
+        self.assertLess(ratio, 0.10 + 3 * 128 * 1024 / FX.base_model_size, p.stderr)
+        j = self.report(rep)
+        self.assertEqual(j["files_copied"], 3)   # v1 copies; main (same commit) finds them recorded
+        self.assertEqual(j["files_present"], 3)
+
+        # Recorded revisions; every file id pulls back byte for byte from castor serve.
+        port = free_port()
+        serve = subprocess.Popen([ARGS.castor, "serve", "--store", store, "--listen", f"127.0.0.1:{port}"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port)
+            for rid in ("org/base", "org/tuned"):
+                m = self.manifest(store, rid)
+                self.assertEqual(self.manifest(store, rid, "v1") if rid == "org/tuned" else m, m)
+                by_path = {fe["path"]: fe for fe in FX.repo(rid)["files"]}
+                self.assertEqual(sorted(f["path"] for f in m["files"]), sorted(by_path))
+                for f in m["files"]:
+                    want = read(by_path[f["path"]]["file"])
+                    self.assertEqual(f["size"], len(want))
+                    self.assertEqual(f["sha256"], hashlib.sha256(want).hexdigest())
+                    if not want:
+                        self.assertEqual(f["file_id"], "0" * 64)
+                        continue
+                    out = os.path.join(FX.tmp, "pulled-" + f["file_id"])
+                    run([ARGS.castor, "pull", "--endpoint", f"http://127.0.0.1:{port}", "-q", f["file_id"],
+                         "-o", out])
+                    self.assertEqual(read(out), want, f"{rid}/{f['path']}")
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(timeout=20)
+
+        # Idempotent: a re-run finds every file recorded and stores nothing.
+        before = tree_bytes(store)
+        p = self.mirror("org/base", "org/tuned", "--to", "castor://" + store)
+        self.assertIn("nothing to transfer", p.stderr)
+        self.assertEqual(tree_bytes(store), before)
+
+    def test_corrupt_file_registers_nothing(self):
+        store = self.dest("castor-corrupt")
+        p = self.mirror("org/corrupt", "--to", "castor://" + store, check=False)
+        self.assertEqual(p.returncode, 1, p.stderr)
+        self.assertIn("sha256 mismatch", p.stdout)
+        # No file list, no ref; the good files are registered and recorded, the corrupt one is not.
+        self.assertFalse(os.path.exists(os.path.join(store, "mirrors", "org/corrupt")))
+        state = os.path.join(store, "mirrors", ".state", "org/corrupt", FX.repo("org/corrupt")["commit"])
+        recorded = sorted(os.path.relpath(os.path.join(d, f), state)[:-len(".json")]
+                          for d, _, fs in os.walk(state) for f in fs if not f.startswith("."))
+        files = FX.repo("org/corrupt")["files"]
+        self.assertEqual(recorded, sorted(fe["path"] for fe in files if not fe.get("corrupt")))
+        self.assertEqual(len(os.listdir(os.path.join(store, "files"))), len(recorded))
+
+    def test_bad_castor_destination_is_a_usage_error(self):
+        p = self.mirror("org/base", "--to", "castor://", check=False)
+        self.assertEqual(p.returncode, 2)
+        self.assertIn("castor:// needs a store", p.stderr)
 
 
 class RealHub(MirrorBase):
