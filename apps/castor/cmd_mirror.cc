@@ -107,11 +107,14 @@ int Run(const MirrorFlags& f) {
 
   // The token itself is never printed: only where it came from.
   std::fprintf(stderr,
-               "castor mirror: Hub %s, token from %s; destination %s (%s layout); %d jobs, "
+               "castor mirror: Hub %s, token from %s; destination %s (%s); %d jobs, "
                "transfer buffers up to %s%s\n",
                settings->endpoint.c_str(), settings->token_source.c_str(), (*store)->uri().c_str(),
-               c.layout == mirror::Layout::kSnapshots ? "snapshots" : "files", c.jobs,
-               mirror::HumanBytes(double(c.MemoryBound())).c_str(), c.dry_run ? "; dry run" : "");
+               to_cas                                   ? "castor store"
+               : c.layout == mirror::Layout::kSnapshots ? "snapshots layout"
+                                                        : "files layout",
+               c.jobs, mirror::HumanBytes(double(c.MemoryBound())).c_str(),
+               c.dry_run ? "; dry run" : "");
   mirror::ProgressCounters counters;
   auto log = [](const std::string& line) {
     std::fprintf(stderr, "castor mirror: %s\n", line.c_str());

@@ -573,6 +573,13 @@ class CastorStore(MirrorBase):
             serve.send_signal(signal.SIGTERM)
             serve.wait(timeout=20)
 
+        # The same two revisions as plain files (the directory destination), for comparison.
+        plain = self.dest("castor-peer")
+        self.mirror("org/base", "org/tuned", "--to", plain)
+        print(f"castor:// store holds {tree_bytes(store)} bytes in all for both revisions; a directory "
+              f"mirror of the same revisions holds {tree_bytes(plain)}", file=sys.stderr)
+        self.assertLess(tree_bytes(store), 0.6 * tree_bytes(plain))
+
         # Idempotent: a re-run finds every file recorded and stores nothing.
         before = tree_bytes(store)
         p = self.mirror("org/base", "org/tuned", "--to", "castor://" + store)
