@@ -14,7 +14,9 @@ RateLimit (one shared wait), 500s, connections dropped mid-body; a file whose by
 sha256 (nothing visible, reported); the Hub token never sent to the CDN nor printed; snapshots
 layout with refs written last; dry run; config file and environment; a mirror killed mid-run and
 run again (completes, transfers only what was missing, byte-identical; a further run transfers
-nothing).
+nothing). castor:// destinations: a base model then a fine-tune sharing 90% of its bytes
+into a castor store (the fine-tune adds about 10% new xorb bytes; every file pulls back byte for byte
+through castor serve; re-runs store nothing; a corrupt file registers nothing).
 """
 import argparse
 import hashlib
