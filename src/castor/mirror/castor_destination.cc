@@ -91,7 +91,9 @@ Status CasFileWriter::Write(ByteSpan data) {
 }
 
 Status CasFileWriter::MaybeQuery(const Hash& chunk) {
-  if (builder_.IsKnown(chunk) || !known_.MarkQueried(chunk)) return Status::OK();
+  // Asked even when another file of the run asked already (it may still be waiting for the
+  // answer); the answer is shared with later files only once.
+  if (builder_.IsKnown(chunk)) return Status::OK();
   auto answer = cas_.GlobalDedupShard(chunk, now_);
   if (!answer.ok()) {
     if (answer.status().code() == StatusCode::kNotFound) return Status::OK();
@@ -101,7 +103,7 @@ Status CasFileWriter::MaybeQuery(const Hash& chunk) {
   // A malformed or expired answer only costs dedup, never correctness.
   if (!shard.ok() || !shard->footer() || shard->footer()->key_expiry <= now_) return Status::OK();
   builder_.AddKnownShard(shard->xorbs(), shard->footer()->chunk_hash_key);
-  known_.Add(shard->xorbs(), shard->footer()->chunk_hash_key);
+  if (known_.MarkQueried(chunk)) known_.Add(shard->xorbs(), shard->footer()->chunk_hash_key);
   return Status::OK();
 }
 

@@ -52,7 +52,7 @@ class KnownXorbs {
   void Add(std::vector<ShardXorb> xorbs, const HashKey& key);
   // Adds everything gathered so far to `builder`.
   void Teach(UploadBuilder& builder) const;
-  // Records that `chunk` was asked about; false if it already was (no need to ask again).
+  // Records that the answer for `chunk` is being added; false if it already was.
   bool MarkQueried(const Hash& chunk);
 
  private:
