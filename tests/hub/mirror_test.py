@@ -663,6 +663,36 @@ class S3(MirrorBase):
     def test_moto(self):
         self.roundtrip("moto")
 
+    def test_castor_store_on_moto(self):
+        """castor://s3://...: the base and the fine-tune into a castor store on S3, pulled back."""
+        port, creds = self.s3("moto")
+        prefix = f"cas-{os.getpid()}-{random.randrange(1 << 30)}"
+        store = f"s3://castor-test/{prefix}?region=us-east-1&endpoint=http://127.0.0.1:{port}&path_style=1"
+        env = self.env(None, **creds)
+        self.mirror("org/base", "org/tuned", "--to", "castor://" + store, env=env)
+        p = self.mirror("org/base", "org/tuned", "--to", "castor://" + store, env=env)
+        self.assertIn("nothing to transfer", p.stderr)
+        aws_env = {k: v for k, v in env.items() if k != "AWS_CA_BUNDLE"}
+        get = lambda key: run(["aws", "--endpoint-url", f"http://127.0.0.1:{port}", "s3", "cp", "--quiet",
+                               f"s3://castor-test/{prefix}/{key}", "-"], env=aws_env).stdout
+        commit = get("mirrors/org/tuned/refs/main")
+        self.assertEqual(commit, FX.repo("org/tuned")["commit"])
+        m = json.loads(get(f"mirrors/org/tuned/{commit}.json"))
+        model = next(f for f in m["files"] if f["path"] == "model.safetensors")
+        serve_port = free_port()
+        serve = subprocess.Popen([ARGS.castor, "serve", "--store", store, "--listen", f"127.0.0.1:{serve_port}"],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(serve_port)
+            out = os.path.join(FX.tmp, "pulled-s3-" + model["file_id"])
+            run([ARGS.castor, "pull", "--endpoint", f"http://127.0.0.1:{serve_port}", "-q", model["file_id"],
+                 "-o", out])
+            want = next(fe for fe in FX.repo("org/tuned")["files"] if fe["path"] == "model.safetensors")
+            self.assertEqual(read(out), read(want["file"]))
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(timeout=20)
+
     def test_swift(self):
         self.roundtrip("swift")
 
