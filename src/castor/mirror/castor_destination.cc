@@ -266,27 +266,9 @@ std::string ManifestJson(const RepoOutcome& r, const std::vector<hub::RepoFile>&
 RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::HubClient& hub,
                        cas::CasService& cas, ProgressCounters* progress, const LogFn& log) {
   RepoOutcome r;
-  r.repo = spec.repo.path();
-  r.revision = spec.repo.revision_or_main();
-  auto commit = hub.ResolveCommit(spec.repo, r.revision);
-  if (!commit.ok()) {
-    r.error = commit.status().ToString();
-    return r;
-  }
-  r.commit = *commit;
-  auto listed = hub.ListFiles(spec.repo, r.commit);
-  if (!listed.ok()) {
-    r.error = listed.status().ToString();
-    return r;
-  }
-  const auto& inc = spec.include.empty() ? config.include : spec.include;
-  const auto& exc = spec.exclude.empty() ? config.exclude : spec.exclude;
-  std::vector<hub::RepoFile> files;
-  for (auto& f : *listed) {
-    if (Selected(f.path, inc, exc)) files.push_back(std::move(f));
-  }
-  log(r.repo + "@" + r.revision + " -> commit " + r.commit + ": " + std::to_string(files.size()) +
-      " files selected of " + std::to_string(listed->size()));
+  auto selected = ResolveAndSelect(config, spec, hub, log, &r);
+  if (!selected) return r;
+  std::vector<hub::RepoFile> files = std::move(*selected);
   for (const std::string& key : {CasManifestKey(r.repo, r.commit), CasRefKey(r.repo, r.revision)}) {
     if (Status k = ValidateKey(key); !k.ok()) {
       r.error = "repository or revision cannot be a store key: " + k.ToString();

@@ -234,21 +234,24 @@ std::string ManifestJson(const RepoOutcome& r, const std::vector<hub::RepoFile>&
   return j.dump(2) + "\n";
 }
 
-RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::HubClient& hub,
-                       ObjectStore& dest, ProgressCounters* progress, const LogFn& log) {
-  RepoOutcome r;
-  r.repo = spec.repo.path();
-  r.revision = spec.repo.revision_or_main();
-  auto commit = hub.ResolveCommit(spec.repo, r.revision);
+}  // namespace
+
+std::optional<std::vector<hub::RepoFile>> ResolveAndSelect(const MirrorConfig& config,
+                                                           const RepoSpec& spec,
+                                                           hub::HubClient& hub, const LogFn& log,
+                                                           RepoOutcome* r) {
+  r->repo = spec.repo.path();
+  r->revision = spec.repo.revision_or_main();
+  auto commit = hub.ResolveCommit(spec.repo, r->revision);
   if (!commit.ok()) {
-    r.error = commit.status().ToString();
-    return r;
+    r->error = commit.status().ToString();
+    return std::nullopt;
   }
-  r.commit = *commit;
-  auto listed = hub.ListFiles(spec.repo, r.commit);
+  r->commit = *commit;
+  auto listed = hub.ListFiles(spec.repo, r->commit);
   if (!listed.ok()) {
-    r.error = listed.status().ToString();
-    return r;
+    r->error = listed.status().ToString();
+    return std::nullopt;
   }
   const auto& inc = spec.include.empty() ? config.include : spec.include;
   const auto& exc = spec.exclude.empty() ? config.exclude : spec.exclude;
@@ -256,8 +259,19 @@ RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::Hu
   for (auto& f : *listed) {
     if (Selected(f.path, inc, exc)) files.push_back(std::move(f));
   }
-  log(r.repo + "@" + r.revision + " -> commit " + r.commit + ": " + std::to_string(files.size()) +
-      " files selected of " + std::to_string(listed->size()));
+  log(r->repo + "@" + r->revision + " -> commit " + r->commit + ": " +
+      std::to_string(files.size()) + " files selected of " + std::to_string(listed->size()));
+  return files;
+}
+
+namespace {
+
+RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::HubClient& hub,
+                       ObjectStore& dest, ProgressCounters* progress, const LogFn& log) {
+  RepoOutcome r;
+  auto selected = ResolveAndSelect(config, spec, hub, log, &r);
+  if (!selected) return r;
+  std::vector<hub::RepoFile> files = std::move(*selected);
 
   // Plan: which files are already in place.
   r.files.resize(files.size());

@@ -15,6 +15,7 @@
 #pragma once
 
 #include <functional>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -69,6 +70,14 @@ using LogFn = std::function<void(const std::string& line)>;
 
 // Never fails as a whole for one bad file or repo: outcomes say what happened. The Result is an
 // error only when the run could not start (e.g. the destination is unusable).
+// The first step of mirroring one repository, whatever the destination: resolve the revision to
+// its commit (filling r->repo, r->revision, r->commit), list the tree, keep the files the
+// include/exclude globs select, and log how many. On failure sets r->error and returns nullopt.
+std::optional<std::vector<hub::RepoFile>> ResolveAndSelect(const MirrorConfig& config,
+                                                           const RepoSpec& spec,
+                                                           hub::HubClient& hub, const LogFn& log,
+                                                           RepoOutcome* r);
+
 Result<MirrorReport> RunMirror(const MirrorConfig& config, hub::HubClient& hub, ObjectStore& dest,
                                ProgressCounters* progress, const LogFn& log);
 
