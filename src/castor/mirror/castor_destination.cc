@@ -347,18 +347,9 @@ RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::Hu
 Result<MirrorReport> RunCasMirror(const MirrorConfig& config, hub::HubClient& hub,
                                   cas::CasService& cas, ProgressCounters* progress,
                                   const LogFn& log) {
-  CASTOR_RETURN_IF_ERROR(Validate(config));
-  const auto start = std::chrono::steady_clock::now();
-  MirrorReport report;
-  report.dry_run = config.dry_run;
-  for (const auto& spec : config.repos) {
-    RepoOutcome r = MirrorRepo(config, spec, hub, cas, progress, log);
-    if (!r.error.empty()) log("FAILED " + r.repo + "@" + r.revision + ": " + r.error);
-    report.repos.push_back(std::move(r));
-  }
-  report.Tally();
-  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-  return report;
+  return RunEachRepo(config, log, [&](const RepoSpec& spec) {
+    return MirrorRepo(config, spec, hub, cas, progress, log);
+  });
 }
 
 }  // namespace castor::mirror

@@ -345,12 +345,19 @@ RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::Hu
 
 Result<MirrorReport> RunMirror(const MirrorConfig& config, hub::HubClient& hub, ObjectStore& dest,
                                ProgressCounters* progress, const LogFn& log) {
+  return RunEachRepo(config, log, [&](const RepoSpec& spec) {
+    return MirrorRepo(config, spec, hub, dest, progress, log);
+  });
+}
+
+Result<MirrorReport> RunEachRepo(const MirrorConfig& config, const LogFn& log,
+                                 const std::function<RepoOutcome(const RepoSpec&)>& one) {
   CASTOR_RETURN_IF_ERROR(Validate(config));
   const auto start = std::chrono::steady_clock::now();
   MirrorReport report;
   report.dry_run = config.dry_run;
   for (const auto& spec : config.repos) {
-    RepoOutcome r = MirrorRepo(config, spec, hub, dest, progress, log);
+    RepoOutcome r = one(spec);
     if (!r.error.empty()) log("FAILED " + r.repo + "@" + r.revision + ": " + r.error);
     report.repos.push_back(std::move(r));
   }

@@ -78,6 +78,11 @@ std::optional<std::vector<hub::RepoFile>> ResolveAndSelect(const MirrorConfig& c
                                                            hub::HubClient& hub, const LogFn& log,
                                                            RepoOutcome* r);
 
+// Validates the config, runs `one` for every repository in order (logging failures), and
+// totals the report: the loop both destinations share.
+Result<MirrorReport> RunEachRepo(const MirrorConfig& config, const LogFn& log,
+                                 const std::function<RepoOutcome(const RepoSpec&)>& one);
+
 Result<MirrorReport> RunMirror(const MirrorConfig& config, hub::HubClient& hub, ObjectStore& dest,
                                ProgressCounters* progress, const LogFn& log);
 
