@@ -47,6 +47,18 @@ inline void AppendLE64(Bytes& out, uint64_t v) {
 }
 inline void AppendBytes(Bytes& out, ByteSpan b) { out.insert(out.end(), b.begin(), b.end()); }
 
+// ASCII case-insensitive equality (HTTP header names, range units, tokens).
+inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    char x = a[i], y = b[i];
+    if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
+    if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
+    if (x != y) return false;
+  }
+  return true;
+}
+
 // Plain lowercase hex of the bytes, in order.
 std::string HexEncode(ByteSpan bytes);
 // Parses plain hex (either case). nullopt on odd length or a non-hex digit.

@@ -16,13 +16,6 @@ namespace {
 
 constexpr size_t kMaxErrorBody = 1 << 20;
 
-bool IEquals(std::string_view a, std::string_view b) {
-  return a.size() == b.size() && std::equal(a.begin(), a.end(), b.begin(), [](char x, char y) {
-           return std::tolower(static_cast<unsigned char>(x)) ==
-                  std::tolower(static_cast<unsigned char>(y));
-         });
-}
-
 std::string_view Trim(std::string_view s) {
   while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
   while (!s.empty() &&
@@ -246,7 +239,7 @@ Result<Response> CurlHttpClient::Run(const Request& request, const BodySink* sin
   curl_slist* list = nullptr;
   bool has_content_type = false;
   for (const auto& [name, value] : request.headers) {
-    if (IEquals(name, "Content-Type")) has_content_type = true;
+    if (EqualsIgnoreCase(name, "Content-Type")) has_content_type = true;
     std::string line = value.empty() ? name + ";" : name + ": " + value;
     list = curl_slist_append(list, line.c_str());
   }
@@ -285,7 +278,7 @@ Result<Response> CurlHttpClient::Run(const Request& request, const BodySink* sin
 
 std::string_view FindHeader(const Headers& headers, std::string_view name) {
   for (const auto& [n, v] : headers)
-    if (IEquals(n, name)) return v;
+    if (EqualsIgnoreCase(n, name)) return v;
   return {};
 }
 

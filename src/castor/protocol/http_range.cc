@@ -1,5 +1,7 @@
 #include "castor/protocol/http_range.h"
 
+#include "castor/base/bytes.h"
+
 #include <charconv>
 
 namespace castor::protocol {
@@ -19,17 +21,6 @@ bool ParseU64(std::string_view s, uint64_t& out) {
   }
   auto [p, ec] = std::from_chars(s.data(), s.data() + s.size(), out);
   return ec == std::errc() && p == s.data() + s.size();
-}
-
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
 }
 
 Status Bad(std::string_view value, std::string_view why) {

@@ -4,17 +4,6 @@
 
 namespace castor::server {
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b) {
-  if (a.size() != b.size()) return false;
-  for (size_t i = 0; i < a.size(); ++i) {
-    char x = a[i], y = b[i];
-    if (x >= 'A' && x <= 'Z') x = char(x - 'A' + 'a');
-    if (y >= 'A' && y <= 'Z') y = char(y - 'A' + 'a');
-    if (x != y) return false;
-  }
-  return true;
-}
-
 void Headers::Set(std::string name, std::string value) {
   std::erase_if(fields_, [&](const auto& f) { return EqualsIgnoreCase(f.first, name); });
   Add(std::move(name), std::move(value));

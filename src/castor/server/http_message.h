@@ -33,7 +33,7 @@ class Headers {
   std::vector<std::pair<std::string, std::string>> fields_;
 };
 
-bool EqualsIgnoreCase(std::string_view a, std::string_view b);
+using ::castor::EqualsIgnoreCase;
 
 // Access granted to a request, filled in by the Authorizer before the handler runs.
 enum class Scope { kNone = 0, kRead = 1, kWrite = 2 };
