@@ -2,6 +2,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <mutex>
 #include <nlohmann/json.hpp>
 #include <thread>
@@ -52,7 +53,9 @@ bool MirrorReport::ok() const {
 void MirrorReport::Tally() {
   files_copied = files_skipped = files_failed = 0;
   bytes_transferred = bytes_present = 0;
+  stale_uploads_aborted = 0;
   for (const auto& r : repos) {
+    stale_uploads_aborted += r.stale_uploads_aborted;
     for (const auto& f : r.files) {
       switch (f.result) {
         case FileResult::kCopied:
@@ -87,12 +90,14 @@ std::string MirrorReport::ToJson() const {
   j["files_failed"] = files_failed;
   j["bytes_transferred"] = bytes_transferred;
   j["bytes_present"] = bytes_present;
+  j["stale_uploads_aborted"] = stale_uploads_aborted;
   j["repos"] = nlohmann::json::array();
   for (const auto& r : repos) {
     nlohmann::json jr{{"repo", r.repo},
                       {"revision", r.revision},
                       {"commit", r.commit},
-                      {"published", r.published}};
+                      {"published", r.published},
+                      {"stale_uploads_aborted", r.stale_uploads_aborted}};
     if (!r.error.empty()) jr["error"] = r.error;
     jr["files"] = nlohmann::json::array();
     for (const auto& f : r.files) {
@@ -266,11 +271,67 @@ std::optional<std::vector<hub::RepoFile>> ResolveAndSelect(const MirrorConfig& c
 
 namespace {
 
+std::string Iso8601(std::chrono::system_clock::time_point t) {
+  if (t == std::chrono::system_clock::time_point::max()) return "an unknown time";
+  auto secs = std::chrono::floor<std::chrono::seconds>(t);
+  auto days = std::chrono::floor<std::chrono::days>(secs);
+  std::chrono::year_month_day ymd(days);
+  std::chrono::hh_mm_ss hms(secs - days);
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", int(ymd.year()),
+                unsigned(ymd.month()), unsigned(ymd.day()), long(hms.hours().count()),
+                long(hms.minutes().count()), long(hms.seconds().count()));
+  return buf;
+}
+
+// Aborts the incomplete writes under the repository's keys that a killed earlier run left
+// behind, and returns how many (in a dry run: lists them). Only writes that started before
+// this run did (`run_start`, compared in whole seconds because some servers round Initiated
+// down to the second) are stale for certain; a newer one belongs to a concurrent run and is
+// left alone. This run's own uploads for the repository have not started yet. Failures only
+// warn: a destination without the list permission still mirrors.
+uint64_t AbortStaleWrites(const MirrorConfig& config, ObjectStore& dest, const std::string& repo,
+                          std::chrono::system_clock::time_point run_start, const LogFn& log) {
+  auto writes = ListAllIncompleteWrites(dest, repo + "/");
+  if (!writes.ok()) {
+    log("warning: " + repo + ": cannot list incomplete uploads: " + writes.status().ToString());
+    return 0;
+  }
+  using std::chrono::floor;
+  using std::chrono::seconds;
+  uint64_t aborted = 0;
+  for (const IncompleteWrite& w : *writes) {
+    std::string what = w.key + " (upload " + w.id + ", started " + Iso8601(w.initiated) + ")";
+    if (w.initiated == std::chrono::system_clock::time_point::max() ||
+        floor<seconds>(w.initiated) >= floor<seconds>(run_start)) {
+      log("left in place an incomplete upload started after this run (another run?): " + what);
+      continue;
+    }
+    if (config.dry_run) {
+      log("would abort an incomplete upload left by an earlier run: " + what);
+      aborted++;
+      continue;
+    }
+    Status st = dest.AbortIncompleteWrite(w.key, w.id);
+    if (st.ok()) {
+      log("aborted an incomplete upload left by an earlier run: " + what);
+      aborted++;
+    } else if (st.code() == StatusCode::kNotFound) {
+      log("incomplete upload already gone: " + what);  // finished or aborted meanwhile
+    } else {
+      log("warning: could not abort an incomplete upload " + what + ": " + st.ToString());
+    }
+  }
+  return aborted;
+}
+
 RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::HubClient& hub,
-                       ObjectStore& dest, ProgressCounters* progress, const LogFn& log) {
+                       ObjectStore& dest, ProgressCounters* progress, const LogFn& log,
+                       std::chrono::system_clock::time_point run_start) {
   RepoOutcome r;
   auto selected = ResolveAndSelect(config, spec, hub, log, &r);
   if (!selected) return r;
+  r.stale_uploads_aborted = AbortStaleWrites(config, dest, r.repo, run_start, log);
   std::vector<hub::RepoFile> files = std::move(*selected);
 
   // Plan: which files are already in place.
@@ -345,8 +406,9 @@ RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::Hu
 
 Result<MirrorReport> RunMirror(const MirrorConfig& config, hub::HubClient& hub, ObjectStore& dest,
                                ProgressCounters* progress, const LogFn& log) {
+  const auto run_start = std::chrono::system_clock::now();
   return RunEachRepo(config, log, [&](const RepoSpec& spec) {
-    return MirrorRepo(config, spec, hub, dest, progress, log);
+    return MirrorRepo(config, spec, hub, dest, progress, log, run_start);
   });
 }
 

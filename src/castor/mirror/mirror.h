@@ -5,9 +5,12 @@
 // files `jobs` at a time. Each file streams from the Hub into an ObjectWriter (S3: multipart
 // parts, never local disk) while ContentCheck hashes it; only if the hash matches the Hub's is the
 // writer committed (S3: CompleteMultipartUpload, else AbortMultipartUpload), so a bad file is
-// never visible. After each commit a small state record (`.castor/state/{key}.json`: size,
-// sha256, git oid, the object's ETag) lets a later run skip the file after checking the object's
-// size and ETag against it, without reading it back. When every file is in place the manifest
+// never visible. Before copying, the incomplete writes under the repository's keys (S3 multipart
+// uploads, local temp files) that a killed earlier run left behind are aborted: those that started
+// before this run did, so a concurrent run's uploads in progress are left alone. After each commit
+// a small state record (`.castor/state/{key}.json`: size, sha256, git oid, the object's ETag) lets
+// a later run skip the file after checking the object's size and ETag against it, without reading
+// it back. When every file is in place the manifest
 // (`.castor/manifests/{repo}/{commit}.json`) is written, and with the snapshots layout
 // `{repo}/refs/{revision}` last of all, so readers following refs never see a half-copied commit.
 //
@@ -50,6 +53,9 @@ struct RepoOutcome {
   std::vector<FileOutcome> files;
   std::string error;       // repo-level failure (resolve, list), or "" when files were attempted
   bool published = false;  // manifest (and refs) written
+  // Incomplete writes under the repository's keys left by an earlier run and aborted (in a dry
+  // run: that would be).
+  uint64_t stale_uploads_aborted = 0;
 };
 
 struct MirrorReport {
@@ -58,6 +64,7 @@ struct MirrorReport {
   uint64_t files_copied = 0, files_skipped = 0, files_failed = 0;
   uint64_t bytes_transferred = 0;  // copied now (or, in a dry run, that would be)
   uint64_t bytes_present = 0;      // already in the destination
+  uint64_t stale_uploads_aborted = 0;
   double seconds = 0;
   bool ok() const;
   // Recomputes the totals from the outcomes in `repos`.

@@ -280,6 +280,35 @@ TEST_P(StoreConformance, WriterAbortLeavesNothing) {
   EXPECT_EQ(store_->Head(K("aborted")).status().code(), StatusCode::kNotFound);
   EXPECT_EQ(store_->Head(K("dropped")).status().code(), StatusCode::kNotFound);
   EXPECT_TRUE(store_->List(prefix_, "", 10)->objects.empty());
+  // No multipart upload or temp file stays behind either.
+  auto left = ListAllIncompleteWrites(*store_, prefix_);
+  ASSERT_TRUE(left.ok()) << left.status().ToString();
+  EXPECT_TRUE(left->empty());
+}
+
+// While a large writer is open, its incomplete write is listed (S3: once the first part has
+// gone up; the memory store never has any); after Commit it is not.
+TEST_P(StoreConformance, IncompleteWritesOfAnOpenWriter) {
+  WriterOptions wo;
+  wo.part_size = 5 << 20;
+  auto w = store_->NewWriter(K("open/big"), wo);
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Write(Pattern(6 << 20, 10)).ok());
+  auto open = ListAllIncompleteWrites(*store_, prefix_);
+  ASSERT_TRUE(open.ok()) << open.status().ToString();
+  if (store_->capabilities().durable) {
+    ASSERT_EQ(open->size(), 1u);
+    EXPECT_TRUE((*open)[0].key.starts_with(prefix_)) << (*open)[0].key;
+    EXPECT_FALSE((*open)[0].id.empty());
+  } else {
+    EXPECT_TRUE(open->empty());
+  }
+  ASSERT_TRUE((*w)->Commit().ok());
+  auto after = ListAllIncompleteWrites(*store_, prefix_);
+  ASSERT_TRUE(after.ok());
+  EXPECT_TRUE(after->empty());
+  EXPECT_EQ(store_->ListIncompleteWrites(prefix_, "", "", 0).status().code(),
+            StatusCode::kInvalidArgument);
 }
 
 TEST_P(StoreConformance, WriterIfAbsentKeepsExisting) {

@@ -10,6 +10,7 @@
 #include <cerrno>
 #include <cstdio>
 #include <random>
+#include <tuple>
 #include <vector>
 
 namespace castor {
@@ -333,7 +334,31 @@ class LocalStore final : public ObjectStore {
     return Unimplemented("presign " + std::string(key) + ": " + uri() + " has no URLs");
   }
 
+  Result<IncompleteWritePage> ListIncompleteWrites(std::string_view prefix,
+                                                   std::string_view after_key,
+                                                   std::string_view after_id, size_t max) override;
+
+  Status AbortIncompleteWrite(std::string_view key, std::string_view id) override {
+    std::string what = "abort incomplete write " + std::string(key) + "/" + std::string(id);
+    if (!key.empty()) CASTOR_RETURN_IF_ERROR(ValidateKey(key).WithContext(what));
+    // Only the store's own temp files: the id must not name anything else.
+    if (!id.starts_with(kLocalTempPrefix) || id.find('/') != std::string_view::npos ||
+        id.find('\0') != std::string_view::npos)
+      return InvalidArgument(what + ": not a temp file name of this store");
+    std::string path = (key.empty() ? root_ : PathOf(key)) + "/" + std::string(id);
+    if (::unlink(path.c_str()) != 0) {
+      if (errno == ENOENT || errno == ENOTDIR) return NotFound(what + ": no such temp file");
+      return ErrnoError(what, errno);
+    }
+    return Status::OK();
+  }
+
  private:
+  // Appends the temp files in folder `rel` and, recursively, in its subfolders that can hold keys
+  // starting with `prefix`.
+  Status CollectTemps(const std::string& rel, std::string_view prefix,
+                      std::vector<IncompleteWrite>* out);
+
   // Depth-first walk in key byte order (see List).
   Status Walk(const std::string& rel, std::string_view prefix, std::string_view start_after,
               size_t limit, std::vector<ObjectInfo>* out);
@@ -426,6 +451,72 @@ Status LocalStore::Walk(const std::string& rel, std::string_view prefix,
     }
   }
   return Status::OK();
+}
+
+Status LocalStore::CollectTemps(const std::string& rel, std::string_view prefix,
+                                std::vector<IncompleteWrite>* out) {
+  std::string dir = rel.empty() ? root_ : root_ + "/" + rel;
+  DIR* d = ::opendir(dir.c_str());
+  if (d == nullptr) {
+    if (errno == ENOENT || errno == ENOTDIR) return Status::OK();
+    return ErrnoError("list incomplete writes: opendir " + dir, errno);
+  }
+  std::vector<std::string> subdirs;
+  while (dirent* e = ::readdir(d)) {
+    std::string_view name = e->d_name;
+    if (name == "." || name == "..") continue;
+    std::string path = dir + "/" + std::string(name);
+    struct stat st;
+    if (::lstat(path.c_str(), &st) != 0) continue;  // raced with a delete or a rename
+    if (name.starts_with(kLocalTempPrefix)) {
+      if (!S_ISREG(st.st_mode)) continue;
+      auto mtime = std::chrono::system_clock::time_point(
+          std::chrono::duration_cast<std::chrono::system_clock::duration>(
+              std::chrono::seconds(st.st_mtim.tv_sec) +
+              std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
+      out->push_back({rel, std::string(name), mtime});
+    } else if (S_ISDIR(st.st_mode)) {
+      std::string sub = rel.empty() ? std::string(name) : rel + "/" + std::string(name);
+      if ((sub + "/").starts_with(prefix)) subdirs.push_back(std::move(sub));
+    }
+  }
+  ::closedir(d);
+  for (const std::string& sub : subdirs) CASTOR_RETURN_IF_ERROR(CollectTemps(sub, prefix, out));
+  return Status::OK();
+}
+
+// Temp files carry no key, so the listing reports each one under its folder. A writer in
+// progress keeps its file's mtime fresh; one of a killed process keeps the time of its last write.
+Result<IncompleteWritePage> LocalStore::ListIncompleteWrites(std::string_view prefix,
+                                                             std::string_view after_key,
+                                                             std::string_view after_id,
+                                                             size_t max) {
+  if (max == 0) return InvalidArgument("list incomplete writes: max must be at least 1");
+  std::string rel;
+  if (auto slash = prefix.rfind('/'); slash != std::string_view::npos) {
+    rel = std::string(prefix.substr(0, slash));
+    if (!rel.empty())
+      CASTOR_RETURN_IF_ERROR(ValidateKey(rel).WithContext("list incomplete writes"));
+  }
+  std::vector<IncompleteWrite> all;
+  CASTOR_RETURN_IF_ERROR(CollectTemps(rel, prefix, &all));
+  auto order = [](const IncompleteWrite& a, const IncompleteWrite& b) {
+    return std::tie(a.key, a.id) < std::tie(b.key, b.id);
+  };
+  std::sort(all.begin(), all.end(), order);
+  IncompleteWritePage page;
+  for (auto& w : all) {
+    if ((!after_key.empty() || !after_id.empty()) &&
+        std::tie(w.key, w.id) <= std::tie(after_key, after_id))
+      continue;
+    if (page.writes.size() == max) {
+      page.next_key = page.writes.back().key;
+      page.next_id = page.writes.back().id;
+      break;
+    }
+    page.writes.push_back(std::move(w));
+  }
+  return page;
 }
 
 Result<ListPage> LocalStore::List(std::string_view prefix, std::string_view start_after,

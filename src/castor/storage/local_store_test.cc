@@ -68,6 +68,68 @@ TEST_F(LocalStoreTest, LeftoverTempFilesAreIgnoredAndStaleOnesRemoved) {
   EXPECT_EQ(store_->Head("d/.castor-tmp-1-2-fresh").status().code(), StatusCode::kInvalidArgument);
 }
 
+// A killed writer's temp file is an incomplete write of its folder: listed (paged), aborted once.
+TEST_F(LocalStoreTest, TempFilesOfKilledWritersAreIncompleteWrites) {
+  ASSERT_TRUE(store_->Put("r/a/obj", AsBytes("x")).ok());
+  ASSERT_TRUE(store_->Put("other/obj", AsBytes("x")).ok());
+  std::ofstream((root_ / "r/a/.castor-tmp-1-2-x").string()) << "partial";
+  std::ofstream((root_ / "r/a/.castor-tmp-1-3-y").string()) << "partial";
+  std::ofstream((root_ / "r/.castor-tmp-1-4-z").string()) << "partial";
+  std::ofstream((root_ / "other/.castor-tmp-1-5-w").string()) << "partial";
+  struct utimbuf old = {::time(nullptr) - 600, ::time(nullptr) - 600};
+  ASSERT_EQ(::utime((root_ / "r/a/.castor-tmp-1-2-x").c_str(), &old), 0);
+
+  auto page = store_->ListIncompleteWrites("r/", "", "", 2);
+  ASSERT_TRUE(page.ok()) << page.status().ToString();
+  ASSERT_EQ(page->writes.size(), 2u);
+  EXPECT_EQ(page->writes[0].key, "r");
+  EXPECT_EQ(page->writes[0].id, ".castor-tmp-1-4-z");
+  EXPECT_EQ(page->writes[1].key, "r/a");
+  EXPECT_EQ(page->writes[1].id, ".castor-tmp-1-2-x");
+  auto age = std::chrono::system_clock::now() - page->writes[1].initiated;
+  EXPECT_GT(age, std::chrono::seconds(590));
+  EXPECT_LT(age, std::chrono::seconds(700));
+  EXPECT_EQ(page->next_key, "r/a");
+  auto rest = store_->ListIncompleteWrites("r/", page->next_key, page->next_id, 2);
+  ASSERT_TRUE(rest.ok());
+  ASSERT_EQ(rest->writes.size(), 1u);
+  EXPECT_EQ(rest->writes[0].id, ".castor-tmp-1-3-y");
+  EXPECT_TRUE(rest->next_key.empty());
+  auto all = ListAllIncompleteWrites(*store_, "");
+  ASSERT_TRUE(all.ok());
+  EXPECT_EQ(all->size(), 4u);
+
+  ASSERT_TRUE(store_->AbortIncompleteWrite("r/a", ".castor-tmp-1-2-x").ok());
+  EXPECT_FALSE(fs::exists(root_ / "r/a/.castor-tmp-1-2-x"));
+  EXPECT_EQ(store_->AbortIncompleteWrite("r/a", ".castor-tmp-1-2-x").code(), StatusCode::kNotFound);
+  // Only the store's own temp files, never objects or paths outside.
+  EXPECT_EQ(store_->AbortIncompleteWrite("r/a", "obj").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->AbortIncompleteWrite("r", ".castor-tmp-/../a/obj").code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_EQ(store_->AbortIncompleteWrite("..", ".castor-tmp-1").code(),
+            StatusCode::kInvalidArgument);
+  EXPECT_TRUE(fs::exists(root_ / "r/a/obj"));
+  ASSERT_TRUE(store_->AbortIncompleteWrite("", ".castor-tmp-none").code() == StatusCode::kNotFound);
+}
+
+// A writer in progress shows up too (with a fresh time); once committed it is gone.
+TEST_F(LocalStoreTest, WriterInProgressIsListedUntilCommitted) {
+  auto before = std::chrono::system_clock::now() - std::chrono::seconds(1);
+  auto w = store_->NewWriter("m/big", {});
+  ASSERT_TRUE(w.ok());
+  ASSERT_TRUE((*w)->Write(AsBytes("partial")).ok());
+  auto all = ListAllIncompleteWrites(*store_, "m/");
+  ASSERT_TRUE(all.ok());
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ((*all)[0].key, "m");
+  EXPECT_GE((*all)[0].initiated, before);
+  ASSERT_TRUE((*w)->Commit().ok());
+  all = ListAllIncompleteWrites(*store_, "m/");
+  ASSERT_TRUE(all.ok());
+  EXPECT_TRUE(all->empty());
+  EXPECT_TRUE(store_->ListIncompleteWrites("nothing/here/", "", "", 5)->writes.empty());
+}
+
 TEST_F(LocalStoreTest, KeyAndPrefixConflictIsAClearError) {
   ASSERT_TRUE(store_->Put("a", AsBytes("x")).ok());
   Status st = store_->Put("a/b", AsBytes("y"));

@@ -100,6 +100,17 @@ class MemoryStore final : public ObjectStore {
   Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view key,
                                                   const WriterOptions& options) override;
 
+  // Writers buffer in memory and die with the process: there is never anything left to clean.
+  Result<IncompleteWritePage> ListIncompleteWrites(std::string_view, std::string_view,
+                                                   std::string_view, size_t max) override {
+    if (max == 0) return InvalidArgument("list incomplete writes: max must be at least 1");
+    return IncompleteWritePage{};
+  }
+  Status AbortIncompleteWrite(std::string_view key, std::string_view id) override {
+    return NotFound("abort incomplete write " + std::string(key) + " (" + std::string(id) +
+                    "): " + uri() + " keeps no incomplete writes");
+  }
+
   Result<std::string> PresignGet(std::string_view key, std::chrono::seconds) override {
     return Unimplemented("presign " + std::string(key) + ": " + uri() + " has no URLs");
   }

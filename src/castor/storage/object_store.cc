@@ -53,6 +53,25 @@ Status ValidateKey(std::string_view key) {
   return Status::OK();
 }
 
+Result<std::vector<IncompleteWrite>> ListAllIncompleteWrites(ObjectStore& store,
+                                                             std::string_view prefix,
+                                                             size_t page_size) {
+  std::vector<IncompleteWrite> all;
+  std::string key, id;
+  for (;;) {
+    CASTOR_ASSIGN_OR_RETURN(IncompleteWritePage page,
+                            store.ListIncompleteWrites(prefix, key, id, page_size));
+    for (auto& w : page.writes) all.push_back(std::move(w));
+    if (page.next_key.empty() && page.next_id.empty()) return all;
+    // A server that hands back the same cursor would loop forever.
+    if (page.next_key == key && page.next_id == id)
+      return IOError("list incomplete writes " + std::string(prefix) + " in " + store.uri() +
+                     ": the listing does not advance past key '" + Printable(key) + "'");
+    key = std::move(page.next_key);
+    id = std::move(page.next_id);
+  }
+}
+
 Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri) {
   if (uri.empty()) return InvalidArgument("open store: empty URI");
   if (uri.starts_with("mem://")) return NewMemoryStore(std::string(uri.substr(6)));

@@ -64,6 +64,28 @@ struct WriterOptions {
 
 enum class PutOutcome { kCreated, kAlreadyExisted };
 
+// A write that was started and neither committed nor aborted: what a process killed in the middle
+// of ObjectWriter leaves behind (or a write still in progress elsewhere). S3: an in-flight
+// multipart upload, invisible but billed for its parts. Local directory: a hidden temp file.
+struct IncompleteWrite {
+  // S3: the key the upload would create. Local directory: the folder holding the temp file ("" for
+  // the root), since temp files are named per writer, not per key.
+  std::string key;
+  // What AbortIncompleteWrite needs besides the key. S3: the upload id. Local: the temp file name.
+  std::string id;
+  // When the write started, by the clock of the store: S3's Initiated (whole seconds on some
+  // servers; moto reports a fixed date in 2010); the local temp file's mtime, i.e. its last write,
+  // which is never earlier than its start. time_point::max() when the server does not say, so a
+  // caller asking "started before T?" leaves it alone.
+  std::chrono::system_clock::time_point initiated;
+};
+
+struct IncompleteWritePage {
+  std::vector<IncompleteWrite> writes;  // by key, then initiation (S3's order)
+  // Non-empty when more may follow: pass them as `after_key` / `after_id` to get the next page.
+  std::string next_key, next_id;
+};
+
 // Streams one object into the store. Not safe for concurrent use (one writer, one thread), but
 // several writers may run at once. Nothing is visible under the key until Commit() succeeds.
 // Destroying an uncommitted writer aborts it.
@@ -121,10 +143,29 @@ class ObjectStore {
   virtual Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view key,
                                                           const WriterOptions& options) = 0;
 
+  // Incomplete writes (see IncompleteWrite) whose key starts with `prefix` (local directory: whose
+  // folder may hold such keys), after the (after_key, after_id) cursor from the previous page
+  // (both empty for the first), at most `max` (>= 1) per page; backends may return fewer. The
+  // memory store never has any: its writers vanish with the process.
+  virtual Result<IncompleteWritePage> ListIncompleteWrites(std::string_view prefix,
+                                                           std::string_view after_key,
+                                                           std::string_view after_id,
+                                                           size_t max) = 0;
+  // Discards an incomplete write (S3: AbortMultipartUpload, which frees its parts). NotFound when
+  // it no longer exists (already aborted or completed; S3's NoSuchUpload). Aborting a write that
+  // is still in progress elsewhere makes that writer fail.
+  virtual Status AbortIncompleteWrite(std::string_view key, std::string_view id) = 0;
+
   // A URL anyone can GET for `ttl` to read the object (S3 SigV4 query signing, max 7 days).
   // Unimplemented where capabilities().presigned_urls is false. Does not check that the key exists.
   virtual Result<std::string> PresignGet(std::string_view key, std::chrono::seconds ttl) = 0;
 };
+
+// Every incomplete write under `prefix`, following the pages (at most `page_size` per request).
+// An error if a page fails or the store's cursor does not advance.
+Result<std::vector<IncompleteWrite>> ListAllIncompleteWrites(ObjectStore& store,
+                                                             std::string_view prefix,
+                                                             size_t page_size = 1000);
 
 // Checks a key: 1..1024 bytes; no NUL or other control byte; not absolute ("/x"); no empty, "."
 // or ".." segment ("a//b", "./a", "a/.."); no trailing "/"; no backslash; no segment starting

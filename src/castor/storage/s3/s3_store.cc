@@ -23,6 +23,41 @@ std::optional<uint64_t> ParseU64(std::string_view s) {
   return v;
 }
 
+// The ListMultipartUploads answer, with keys relative to the store's prefix.
+Result<IncompleteWritePage> ParseUploads(std::string_view xml, std::string_view prefix,
+                                         const S3Client& c) {
+  auto bad = [&](std::string why) {
+    return IOError("s3 list-multipart " + std::string(prefix) + ": " + why);
+  };
+  if (xml.find("<ListMultipartUploadsResult") == std::string_view::npos)
+    return bad("response is not a ListMultipartUploadsResult");
+  IncompleteWritePage page;
+  for (std::string_view item : XmlElements(xml, "Upload")) {
+    auto key = XmlText(item, "Key");
+    auto id = XmlText(item, "UploadId");
+    if (!key || !id || key->empty() || id->empty()) return bad("malformed <Upload> in response");
+    // (credentials.h's parser: whole seconds, as some servers report anyway.)
+    auto initiated = ParseIso8601(XmlText(item, "Initiated").value_or(""));
+    page.writes.push_back({std::string(c.StoreKey(*key)), *id,
+                           initiated.value_or(std::chrono::system_clock::time_point::max())});
+  }
+  if (XmlText(xml, "IsTruncated").value_or("false") == "true") {
+    auto next_key = XmlText(xml, "NextKeyMarker").value_or("");
+    auto next_id = XmlText(xml, "NextUploadIdMarker").value_or("");
+    if (next_key.empty() && !page.writes.empty()) {
+      // Not every server sends the Next*Marker elements: the last entry is the cursor.
+      page.next_key = page.writes.back().key;
+      page.next_id = page.writes.back().id;
+    } else if (next_key.empty()) {
+      return bad("truncated page without uploads or a NextKeyMarker");
+    } else {
+      page.next_key = std::string(c.StoreKey(next_key));
+      page.next_id = next_id;
+    }
+  }
+  return page;
+}
+
 class S3Store final : public ObjectStore {
  public:
   explicit S3Store(S3Options o) : c_(std::make_shared<S3Client>(std::move(o))) {
@@ -135,7 +170,45 @@ class S3Store final : public ObjectStore {
     return c_->PresignGet(key, ttl);
   }
 
+  // ListMultipartUploads. S3 pages by (key-marker, upload-id-marker); servers that ignore
+  // max-uploads (moto) answer everything at once with IsTruncated false, which is fine too.
+  Result<IncompleteWritePage> ListIncompleteWrites(std::string_view prefix,
+                                                   std::string_view after_key,
+                                                   std::string_view after_id, size_t max) override {
+    if (max == 0)
+      return InvalidArgument("s3 list-multipart " + std::string(prefix) +
+                             ": max must be at least 1");
+    S3Call call("list-multipart", std::string(prefix), "GET");
+    call.bucket_level = true;
+    call.query = {{"uploads", ""},
+                  {"prefix", c_->ObjectKey(prefix)},
+                  {"max-uploads", std::to_string(std::min<size_t>(max, 1000))}};
+    if (!after_key.empty()) call.query.emplace_back("key-marker", c_->ObjectKey(after_key));
+    // S3 ignores upload-id-marker without key-marker.
+    if (!after_key.empty() && !after_id.empty())
+      call.query.emplace_back("upload-id-marker", std::string(after_id));
+    CASTOR_ASSIGN_OR_RETURN(http::Response r, c_->Send(call));
+    if (r.status != 200) return c_->Error(call, r);
+    return ParseUploadsPage(r.body_text(), prefix);
+  }
+
+  Status AbortIncompleteWrite(std::string_view key, std::string_view id) override {
+    CASTOR_RETURN_IF_ERROR(ValidateKey(key).WithContext("s3 abort-multipart"));
+    if (id.empty())
+      return InvalidArgument("s3 abort-multipart " + std::string(key) + ": no upload id");
+    S3Call call("abort-multipart", std::string(key), "DELETE");
+    call.query = {{"uploadId", std::string(id)}};
+    CASTOR_ASSIGN_OR_RETURN(http::Response r, c_->Send(call));
+    if (r.status / 100 == 2) return Status::OK();
+    // 404 NoSuchUpload: already aborted or completed (or a retry of an abort that arrived).
+    return c_->Error(call, r);
+  }
+
  private:
+  Result<IncompleteWritePage> ParseUploadsPage(std::string_view xml, std::string_view prefix) {
+    return ParseUploads(xml, prefix, *c_);
+  }
+
   Result<PutOutcome> PutObject(std::string op, std::string_view key, ByteSpan data,
                                bool if_absent) {
     S3Call call(std::move(op), std::string(key), "PUT");

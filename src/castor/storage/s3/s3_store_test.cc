@@ -255,5 +255,88 @@ TEST(S3Store, PresignedUrlShape) {
   EXPECT_FALSE(f.store->PresignGet("k", std::chrono::seconds(8 * 24 * 3600)).ok());
 }
 
+// ListMultipartUploads: keys lose the store prefix, the cursor is the Next*Marker pair (or, when
+// a server leaves those out, the last upload), and the next request carries both markers.
+TEST(S3Store, IncompleteUploadsPageByKeyAndUploadIdMarkers) {
+  S3Options o;
+  o.prefix = "p";
+  Fixture f(o);
+  f.http->Add(
+      S("GET", 200,
+        "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>"
+        "<NextKeyMarker>p/a&amp;b</NextKeyMarker><NextUploadIdMarker>u2</NextUploadIdMarker>"
+        "<Upload><Key>p/a&amp;b</Key><UploadId>u1</UploadId>"
+        "<Initiated>2026-11-29T07:04:46.000Z</Initiated></Upload>"
+        "<Upload><Key>p/a&amp;b</Key><UploadId>u2</UploadId>"
+        "<Initiated>2026-11-29T07:04:48.250Z</Initiated></Upload>"
+        "</ListMultipartUploadsResult>"));
+  f.http->Add(S("GET", 200,
+                "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>"
+                "<Upload><Key>p/c</Key><UploadId>u3</UploadId></Upload>"
+                "</ListMultipartUploadsResult>"));
+  f.http->Add(S("GET", 200,
+                "<ListMultipartUploadsResult><IsTruncated>false</IsTruncated>"
+                "<Upload><Key>p/d</Key><UploadId>u4</UploadId>"
+                "<Initiated>2026-11-29T07:05:00Z</Initiated></Upload>"
+                "</ListMultipartUploadsResult>"));
+  auto all = ListAllIncompleteWrites(*f.store, "", 2);
+  ASSERT_TRUE(all.ok()) << all.status().ToString();
+  ASSERT_EQ(all->size(), 4u);
+  EXPECT_EQ((*all)[0].key, "a&b");
+  EXPECT_EQ((*all)[1].id, "u2");
+  EXPECT_EQ((*all)[2].key, "c");
+  EXPECT_EQ((*all)[3].key, "d");
+  EXPECT_EQ((*all)[1].initiated - (*all)[0].initiated, std::chrono::seconds(2));
+  // No Initiated: unknown, so never "older than" anything.
+  EXPECT_EQ((*all)[2].initiated, std::chrono::system_clock::time_point::max());
+  auto seen = f.http->seen();
+  ASSERT_EQ(seen.size(), 3u);
+  EXPECT_THAT(seen[0].url, HasSubstr("?max-uploads=2&prefix=p%2F&uploads="));
+  EXPECT_THAT(seen[0].url, ::testing::Not(HasSubstr("marker")));
+  EXPECT_THAT(seen[1].url, HasSubstr("key-marker=p%2Fa%26b"));
+  EXPECT_THAT(seen[1].url, HasSubstr("upload-id-marker=u2"));
+  EXPECT_THAT(seen[2].url, HasSubstr("key-marker=p%2Fc"));
+  EXPECT_THAT(seen[2].url, HasSubstr("upload-id-marker=u3"));
+}
+
+TEST(S3Store, IncompleteUploadsListingErrors) {
+  Fixture f;
+  f.http->Add(S("GET", 200, "<ListBucketResult></ListBucketResult>"));
+  auto r = f.store->ListIncompleteWrites("x/", "", "", 10);
+  EXPECT_EQ(r.status().code(), StatusCode::kIOError);
+  f.http->Add(S("GET", 200,
+                "<ListMultipartUploadsResult><Upload><UploadId>u</UploadId></Upload>"
+                "</ListMultipartUploadsResult>"));
+  r = f.store->ListIncompleteWrites("x/", "", "", 10);
+  EXPECT_THAT(r.status().ToString(), HasSubstr("malformed <Upload>"));
+  // A server that keeps answering the same cursor is caught instead of looping forever.
+  for (int i = 0; i < 2; ++i)
+    f.http->Add(S("GET", 200,
+                  "<ListMultipartUploadsResult><IsTruncated>true</IsTruncated>"
+                  "<NextKeyMarker>k</NextKeyMarker><NextUploadIdMarker>u</NextUploadIdMarker>"
+                  "</ListMultipartUploadsResult>"));
+  auto all = ListAllIncompleteWrites(*f.store, "", 5);
+  EXPECT_THAT(all.status().ToString(), HasSubstr("does not advance"));
+  f.http->Add(S("GET", 403, "<Error><Code>AccessDenied</Code><Message>no</Message></Error>"));
+  r = f.store->ListIncompleteWrites("x/", "", "", 10);
+  EXPECT_EQ(r.status().code(), StatusCode::kPermissionDenied);
+  EXPECT_EQ(f.store->ListIncompleteWrites("x/", "", "", 0).status().code(),
+            StatusCode::kInvalidArgument);
+}
+
+TEST(S3Store, AbortIncompleteUpload) {
+  Fixture f;
+  f.http->Add(S("DELETE", 204));
+  ASSERT_TRUE(f.store->AbortIncompleteWrite("a/b", "up+1").ok());
+  EXPECT_THAT(f.http->seen().at(0).url, HasSubstr("/a/b?uploadId=up%2B1"));
+  f.http->Add(S("DELETE", 404, "<Error><Code>NoSuchUpload</Code><Message>gone</Message></Error>"));
+  Status st = f.store->AbortIncompleteWrite("a/b", "up+1");
+  EXPECT_EQ(st.code(), StatusCode::kNotFound);
+  EXPECT_THAT(st.ToString(), HasSubstr("NoSuchUpload"));
+  EXPECT_THAT(st.ToString(), HasSubstr("a/b"));
+  EXPECT_EQ(f.store->AbortIncompleteWrite("a/b", "").code(), StatusCode::kInvalidArgument);
+  EXPECT_EQ(f.store->AbortIncompleteWrite("../x", "u").code(), StatusCode::kInvalidArgument);
+}
+
 }  // namespace
 }  // namespace castor::s3
