@@ -60,6 +60,10 @@ class UploadBuilder {
   // Cuts the last partial xorb (if any). Call once, after the last file.
   std::optional<SerializedXorb> Finish();
 
+  // Hands back the buffer of a xorb returned earlier, once the caller is done with it, so the next
+  // xorb is packed into memory that is already resident (see XorbBuilder::Recycle).
+  void Recycle(Bytes buffer) { builder_.Recycle(std::move(buffer)); }
+
   // Records the serialized size of a new xorb that the caller re-encoded (compressed on another
   // thread): the shard's num_bytes_on_disk and the stats follow it.
   void SetSerializedSize(const Hash& xorb, uint32_t size);

@@ -1,5 +1,6 @@
 #include "castor/server/cas_routes.h"
 
+#include <cstring>
 #include <random>
 
 #include "castor/cas/store_layout.h"
@@ -309,9 +310,19 @@ class CasRoutes {
     std::string key = cas::XorbKey(*h);
     return RangesResponse(*ranges, *size,
                           [store, key](uint64_t offset, MutableByteSpan out) -> Result<size_t> {
-                            CASTOR_ASSIGN_OR_RETURN(Bytes b, store->GetRange(key, offset, out.size()));
-                            std::memcpy(out.data(), b.data(), b.size());
-                            return b.size();
+                            // Streamed into the response buffer: GetRange would allocate and
+                            // zero a buffer per piece, then copy it.
+                            size_t n = 0;
+                            CASTOR_RETURN_IF_ERROR(store->ReadRange(
+                                key, offset, out.size(), [&](ByteSpan piece) -> Status {
+                                  if (piece.size() > out.size() - n) {
+                                    return Internal("store returned more than asked");
+                                  }
+                                  std::memcpy(out.data() + n, piece.data(), piece.size());
+                                  n += piece.size();
+                                  return Status::OK();
+                                }));
+                            return n;
                           },
                           rng());
   }

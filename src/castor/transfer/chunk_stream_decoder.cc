@@ -34,21 +34,24 @@ Status ChunkStreamDecoder::Feed(ByteSpan data) {
       buf_.assign(data.begin(), data.end());
       return Status::OK();
     }
-    auto chunk = decoder_.View(*h, data.subspan(kChunkHeaderSize, h->compressed_size));
-    if (!chunk.ok()) return chunk.status().WithContext("chunk " + std::to_string(chunks_));
-    CASTOR_RETURN_IF_ERROR(on_chunk_(*chunk));
+    CASTOR_RETURN_IF_ERROR(Deliver(*h, data.subspan(kChunkHeaderSize, h->compressed_size)));
     ++chunks_;
     data = data.subspan(record);
   }
   return Status::OK();
 }
 
+Status ChunkStreamDecoder::Deliver(const ChunkHeader& h, ByteSpan payload) {
+  if (on_record_) return on_record_(h, payload);
+  auto chunk = decoder_.View(h, payload);
+  if (!chunk.ok()) return chunk.status().WithContext("chunk " + std::to_string(chunks_));
+  return on_chunk_(*chunk);
+}
+
 Status ChunkStreamDecoder::DrainBuffer() {
   auto h = DecodeChunkHeader(ByteSpan(buf_).first(kChunkHeaderSize));
   if (!h.ok()) return h.status();
-  auto chunk = decoder_.View(*h, ByteSpan(buf_).subspan(kChunkHeaderSize));
-  if (!chunk.ok()) return chunk.status().WithContext("chunk " + std::to_string(chunks_));
-  Status s = on_chunk_(*chunk);
+  Status s = Deliver(*h, ByteSpan(buf_).subspan(kChunkHeaderSize));
   buf_.clear();
   ++chunks_;
   return s;

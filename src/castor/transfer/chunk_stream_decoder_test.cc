@@ -47,5 +47,47 @@ TEST(ChunkStreamDecoder, AnySplitDecodesTheSameChunks) {
   EXPECT_FALSE(e.Feed(bad).ok());
 }
 
+TEST(ChunkStreamDecoder, RecordModeHandsOverEveryRecordWhole) {
+  Bytes data = SplitMix64::Generate(400'000, 3);
+  for (size_t i = 0; i < 200'000; ++i) data[i] = uint8_t(i / 500);
+  XorbBuilder b;
+  size_t off = 0;
+  for (uint32_t len : ChunkLengths(data)) {
+    ASSERT_TRUE(b.Add(ByteSpan(data).subspan(off, len)).ok());
+    off += len;
+  }
+  SerializedXorb x = *b.Finish();
+  SplitMix64 rng(4);
+  for (int round = 0; round < 10; ++round) {
+    // Re-encoding each (header, payload) must give back the xorb's bytes, and decoding each
+    // payload into caller memory must give back the data.
+    Bytes records, decoded;
+    ChunkDecoder dec;
+    ChunkStreamDecoder d([&](const ChunkHeader& h, ByteSpan payload) -> Status {
+      EXPECT_EQ(payload.size(), h.compressed_size);
+      uint8_t head[kChunkHeaderSize];
+      EncodeChunkHeader(h, head);
+      records.insert(records.end(), head, head + kChunkHeaderSize);
+      records.insert(records.end(), payload.begin(), payload.end());
+      size_t at = decoded.size();
+      decoded.resize(at + h.uncompressed_size);
+      return dec.Decode(h, payload, MutableByteSpan(decoded).subspan(at));
+    });
+    size_t pos = 0;
+    while (pos < x.bytes.size()) {
+      size_t n = std::min<size_t>(x.bytes.size() - pos, 1 + rng.Next() % 100'000);
+      ASSERT_TRUE(d.Feed(ByteSpan(x.bytes).subspan(pos, n)).ok());
+      pos += n;
+    }
+    ASSERT_TRUE(d.Finish().ok());
+    EXPECT_EQ(d.chunks(), x.chunks.size());
+    EXPECT_EQ(records, x.bytes);
+    EXPECT_EQ(decoded, data);
+  }
+  // The callback's error stops the stream and is returned.
+  ChunkStreamDecoder e([](const ChunkHeader&, ByteSpan) { return Corruption("stop"); });
+  EXPECT_EQ(e.Feed(x.bytes).code(), StatusCode::kCorruption);
+}
+
 }  // namespace
 }  // namespace castor

@@ -9,9 +9,9 @@
 #include <thread>
 
 #include "castor/format/shard/shard_reader.h"
-#include "castor/format/xorb/xorb_reader.h"
 #include "castor/hash/blake3.h"
 #include "castor/transfer/file_scanner.h"
+#include "castor/transfer/xorb_compress.h"
 
 namespace castor {
 
@@ -30,23 +30,36 @@ std::string CacheDir(const std::string& root, const std::string& endpoint) {
   return root + "/" + Blake3(AsBytes(endpoint)).ToRawHex().substr(0, 16);
 }
 
-// Uploads xorbs on worker threads from a bounded queue (memory: about parallelism + 1 xorbs).
+// Uploads xorbs on worker threads. Xorbs arrive packed raw from the scanning thread; a worker
+// asks the server whether it has the xorb, compresses it in place (the codec's work is spread over
+// the workers instead of serialising with chunking) and sends it. Push() hands a xorb over only
+// when a worker is free, and a sent xorb's buffer goes back to the scanning thread for the next
+// xorb, so at most `parallelism` + 1 xorb buffers exist (the one being packed and one per worker),
+// and they stay resident instead of being faulted in afresh for every xorb.
 class XorbUploader {
  public:
   XorbUploader(client::CasClient& cas, int parallelism, CompressionPolicy compression)
-      : cas_(cas), limit_(parallelism + 1), compression_(compression) {
+      : cas_(cas), limit_(size_t(parallelism)), compression_(compression) {
     for (int i = 0; i < parallelism; ++i) threads_.emplace_back([this] { Run(); });
   }
-  ~XorbUploader() { Close(); }
+  ~XorbUploader() { (void)Close(); }
 
-  // Blocks while the queue is full. Returns the first upload error, if any happened.
+  // Blocks until a worker is free. Returns the first upload error, if any happened.
   Status Push(SerializedXorb x) {
     std::unique_lock lock(mu_);
-    space_.wait(lock, [&] { return queue_.size() < limit_ || !error_.ok(); });
+    space_.wait(lock, [&] { return busy_ + queue_.size() < limit_ || !error_.ok(); });
     if (!error_.ok()) return error_;
     queue_.push_back(std::move(x));
     ready_.notify_one();
     return Status::OK();
+  }
+  // A buffer of a xorb that was sent (empty if none is free yet).
+  Bytes TakeBuffer() {
+    std::lock_guard lock(mu_);
+    if (free_.empty()) return Bytes();
+    Bytes b = std::move(free_.back());
+    free_.pop_back();
+    return b;
   }
   // Waits for every queued xorb; returns the first error.
   Status Close() {
@@ -65,6 +78,8 @@ class XorbUploader {
 
  private:
   void Run() {
+    ChunkEncoder encoder(compression_);
+    Bytes scratch;
     for (;;) {
       SerializedXorb x;
       {
@@ -73,42 +88,32 @@ class XorbUploader {
         if (queue_.empty()) return;
         x = std::move(queue_.front());
         queue_.pop_front();
-        space_.notify_one();
-        if (!error_.ok()) continue;
+        ++busy_;
+        if (!error_.ok()) {
+          --busy_;
+          space_.notify_all();
+          continue;
+        }
       }
-      Status s = Upload(std::move(x));
+      Status s = Upload(x, encoder, scratch);
       std::lock_guard lock(mu_);
-      if (!s.ok() && error_.ok()) {
-        error_ = s;
-        space_.notify_all();
-      }
+      --busy_;
+      if (free_.size() < limit_ + 1) free_.push_back(std::move(x.bytes));
+      if (!s.ok() && error_.ok()) error_ = s;
+      space_.notify_all();
     }
-  }
-  // Xorbs arrive packed raw (the scanning thread only copies); compressing them here spreads
-  // the codec work over the upload workers. The hash is over decoded chunks, so it is unchanged.
-  Result<SerializedXorb> Compress(SerializedXorb raw) {
-    if (compression_ == CompressionPolicy::kNone) return raw;
-    CASTOR_ASSIGN_OR_RETURN(XorbReader reader, XorbReader::Parse(raw.bytes));
-    XorbBuilderOptions o;
-    o.compression = compression_;
-    XorbBuilder builder(o);
-    for (size_t i = 0; i < reader.num_chunks(); ++i) {
-      CASTOR_ASSIGN_OR_RETURN(auto cut, builder.Add(reader.chunk(i).payload, raw.chunks[i].hash));
-      if (cut) return Internal("a compressed xorb did not fit where its raw form did");
-    }
-    std::optional<SerializedXorb> out = builder.Finish();
-    if (!out || out->hash != raw.hash) return Internal("re-encoding changed the xorb");
-    return std::move(*out);
   }
 
-  Status Upload(SerializedXorb raw) {
-    CASTOR_ASSIGN_OR_RETURN(bool has, cas_.HasXorb(raw.hash));
+  Status Upload(SerializedXorb& x, ChunkEncoder& encoder, Bytes& scratch) {
+    CASTOR_ASSIGN_OR_RETURN(bool has, cas_.HasXorb(x.hash));
     if (has) {
       std::lock_guard lock(mu_);
       present++;
       return Status::OK();
     }
-    CASTOR_ASSIGN_OR_RETURN(SerializedXorb x, Compress(std::move(raw)));
+    if (compression_ != CompressionPolicy::kNone) {
+      CASTOR_RETURN_IF_ERROR(CompressXorbInPlace(x, encoder, scratch));
+    }
     CASTOR_ASSIGN_OR_RETURN(bool inserted, cas_.UploadXorb(x.hash, x.bytes));
     std::lock_guard lock(mu_);
     (inserted ? uploaded : present)++;
@@ -118,11 +123,13 @@ class XorbUploader {
   }
 
   client::CasClient& cas_;
-  size_t limit_;
+  const size_t limit_;
+  const CompressionPolicy compression_;
   std::mutex mu_;
-  CompressionPolicy compression_;
   std::condition_variable ready_, space_;
   std::deque<SerializedXorb> queue_;
+  size_t busy_ = 0;  // xorbs taken by workers and not finished
+  std::vector<Bytes> free_;
   bool closed_ = false;
   Status error_;
   std::vector<std::thread> threads_;
@@ -202,7 +209,12 @@ Result<UploadReport> UploadPaths(client::CasClient& cas, const std::vector<std::
       if (first || IsGlobalDedupEligible(c.hash)) CASTOR_RETURN_IF_ERROR(maybe_query(c.hash));
       first = false;
       CASTOR_ASSIGN_OR_RETURN(std::optional<SerializedXorb> cut, builder.AddChunk(data, c.hash));
-      if (cut) CASTOR_RETURN_IF_ERROR(uploader.Push(std::move(*cut)));
+      if (cut) {
+        CASTOR_RETURN_IF_ERROR(uploader.Push(std::move(*cut)));
+        if (Bytes spare = uploader.TakeBuffer(); spare.capacity() > 0) {
+          builder.Recycle(std::move(spare));
+        }
+      }
       return Status::OK();
     });
     if (!scanned.ok()) {

@@ -16,7 +16,9 @@
 namespace castor {
 
 struct UploadOptions {
-  int parallelism = 2;           // xorbs uploading at once (each up to 64 MiB in memory)
+  // Xorbs compressing and uploading at once. Memory: about parallelism + 2 xorb buffers of up to
+  // 64 MiB (one per worker, the one being packed, one spare) plus the scan's blocks.
+  int parallelism = 2;
   bool global_dedup = true;      // ask the server about first and eligible chunks
   std::string shard_cache_dir;   // shards of earlier pushes ("" = no cache)
   int scan_threads = 0;          // 0 = all cores
