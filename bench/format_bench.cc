@@ -25,6 +25,7 @@
 #include "castor/chunking/chunker.h"
 #include "castor/format/testing/synthetic_data.h"
 #include "castor/format/xorb/bg4.h"
+#include "castor/format/xorb/scheme_predictor.h"
 #include "castor/format/xorb/xorb_builder.h"
 #include "castor/format/xorb/xorb_reader.h"
 
@@ -149,6 +150,39 @@ void BM_BuildBf16BestOf(benchmark::State& s) { Build(s, Bf16(), CompressionPolic
 void BM_BuildBf16Bg4Only(benchmark::State& s) { Build(s, Bf16(), CompressionPolicy::kBg4Lz4); }
 void BM_BuildBf16Lz4Only(benchmark::State& s) { Build(s, Bf16(), CompressionPolicy::kLz4); }
 
+// The stages of a BG4 build on their own, over every bf16 chunk (the breakdown of BM_BuildBf16
+// beside BM_PeerLz4CompressGrouped): the scheme prediction, and the byte grouping into a
+// reused buffer.
+void BM_StagePredictBf16(benchmark::State& state) {
+  const Input& in = Bf16();
+  SchemePredictor p;
+  size_t bg4 = 0;
+  for (auto _ : state) {
+    bg4 = 0;
+    size_t pos = 0;
+    for (uint32_t n : in.lengths) {
+      bg4 += p.Predict(ByteSpan(in.data).subspan(pos, n)).scheme == CompressionScheme::kBg4Lz4;
+      pos += n;
+    }
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(in.data.size()));
+  state.counters["bg4_chunks"] = double(bg4);
+}
+
+void BM_StageBg4SplitBf16(benchmark::State& state) {
+  const Input& in = Bf16();
+  Bytes out(kXorbMaxChunkBytes);
+  for (auto _ : state) {
+    size_t pos = 0;
+    for (uint32_t n : in.lengths) {
+      Bg4Split(ByteSpan(in.data).subspan(pos, n), out.data());
+      benchmark::DoNotOptimize(out.data());
+      pos += n;
+    }
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(in.data.size()));
+}
+
 // Peers in the same process: liblz4's frame API alone, chunk by chunk, on the bytes castor's
 // stages work on (grouped bf16 for BG4, plain bf16, random): what `lz4 -b` measures, without
 // the CLI, timed like castor (CPU time).
@@ -225,6 +259,8 @@ BENCHMARK(BM_BuildBf16)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildBf16BestOf)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildBf16Bg4Only)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildBf16Lz4Only)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StagePredictBf16)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_StageBg4SplitBf16)->Unit(benchmark::kMillisecond);
 
 bool WriteFile(const std::string& path, ByteSpan b) {
   std::ofstream out(path, std::ios::binary);

@@ -35,6 +35,12 @@ TEST(Bg4, MatchesDefinitionAndInvertsForEverySizeClass) {
     ASSERT_EQ(grouped, ReferenceSplit(in)) << n;
     Bg4Join(grouped, back.data());
     ASSERT_EQ(back, in) << n;
+    // The SSE2 code too (what CPUs without AVX2 run).
+    Bytes grouped_sse2(n), back_sse2(n);
+    bg4_internal::Split(in, grouped_sse2.data(), false);
+    ASSERT_EQ(grouped_sse2, grouped) << n;
+    bg4_internal::Join(grouped, back_sse2.data(), false);
+    ASSERT_EQ(back_sse2, in) << n;
   }
 }
 

@@ -17,6 +17,20 @@ Result<size_t> ChunkEncoder::CompressWith(CompressionScheme s, ByteSpan chunk, u
   return lz4_.Compress(grouped_, dst, cap);
 }
 
+CompressionScheme ChunkEncoder::NextPredictedScheme(ByteSpan chunk) {
+  if (numeric_run_ >= kNumericRunToTrust && unchecked_ + 1 < kNumericRecheck) {
+    ++unchecked_;
+    return CompressionScheme::kBg4Lz4;
+  }
+  unchecked_ = 0;
+  SchemePrediction p = predictor_.Predict(chunk);
+  // Decisive: a chunk large enough for four sampled quarters, each of them numeric.
+  const bool decisive =
+      p.scheme == CompressionScheme::kBg4Lz4 && !p.trial && p.best_segment_gain >= 0;
+  numeric_run_ = decisive ? numeric_run_ + 1 : 0;
+  return p.scheme;
+}
+
 size_t ChunkEncoder::MaxRecordSize(size_t chunk_size) {
   return kChunkHeaderSize + std::max(chunk_size, Lz4FrameEncoder::Bound(chunk_size));
 }
@@ -34,8 +48,11 @@ Result<ChunkHeader> ChunkEncoder::Encode(ByteSpan chunk, uint8_t* dst) {
   if (n == 0 || n > kXorbMaxChunkBytes) {
     return InvalidArgument("chunk of " + std::to_string(n) + " bytes: must be 1..131072");
   }
-  // Candidates are compressed into small scratch buffers that stay in cache; only the winner
-  // (or the raw chunk) is written to `dst`, so incompressible data is written out once.
+  // Where the outcome is uncertain (plain LZ4 on data that may be random, or two candidates),
+  // candidates are compressed into small scratch buffers that stay in cache and only the winner
+  // (or the raw chunk) is written to `dst`, so incompressible data is written out once. BG4 is
+  // only picked for numeric data, whose exponent bytes compress: that frame goes straight to
+  // `dst` (MaxRecordSize leaves room for the frame bound), saving a copy of the whole payload.
   const size_t bound = Lz4FrameEncoder::Bound(n);
   if (frame_.size() < bound) frame_.resize(bound);
   ChunkHeader h;
@@ -49,10 +66,20 @@ Result<ChunkHeader> ChunkEncoder::Encode(ByteSpan chunk, uint8_t* dst) {
     case CompressionPolicy::kLz4:
     case CompressionPolicy::kBg4Lz4:
     case CompressionPolicy::kPredict: {
-      CompressionScheme s = policy_ == CompressionPolicy::kLz4 ? CompressionScheme::kLz4
-                            : policy_ == CompressionPolicy::kBg4Lz4
-                                ? CompressionScheme::kBg4Lz4
-                                : predictor_.Predict(chunk).scheme;
+      CompressionScheme s = policy_ == CompressionPolicy::kLz4      ? CompressionScheme::kLz4
+                            : policy_ == CompressionPolicy::kBg4Lz4 ? CompressionScheme::kBg4Lz4
+                                                                    : NextPredictedScheme(chunk);
+      if (s == CompressionScheme::kBg4Lz4) {
+        CASTOR_ASSIGN_OR_RETURN(size_t c, CompressWith(s, chunk, dst + kChunkHeaderSize));
+        if (c < n) {
+          h.scheme = s;
+          h.compressed_size = uint32_t(c);
+          EncodeChunkHeader(h, dst);
+          return h;
+        }
+        numeric_run_ = 0;  // not numeric after all (or not compressible): predict again
+        break;             // stored raw: the copy below overwrites the frame
+      }
       CASTOR_ASSIGN_OR_RETURN(size_t c, CompressWith(s, chunk, frame_.data()));
       if (c < n) {
         h.scheme = s;

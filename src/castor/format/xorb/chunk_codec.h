@@ -19,9 +19,22 @@ enum class CompressionPolicy {
   kNone,     // always raw
   kLz4,      // LZ4 only
   kBg4Lz4,   // BG4 + LZ4 only
-  kPredict,  // one codec per chunk, picked by PredictScheme (the default: one compression)
+  kPredict,  // one codec per chunk, picked by PredictScheme (the default: one compression);
+             // within a run of numeric chunks only every kNumericRecheck-th is predicted
+             // (see ChunkEncoder)
   kBestOf,   // both codecs, keep the smaller (two compressions per chunk; a reference point)
 };
+
+// Under kPredict, once kNumericRunToTrust chunks in a row were predicted BG4 decisively (every
+// quarter of the sample numeric, no trial compression needed) and came out compressed, the
+// following chunks are taken as BG4 without a prediction, except every kNumericRecheck-th,
+// which is predicted again; a verdict other than a decisive BG4, or a BG4 frame no smaller than
+// its chunk, ends the run. Weights files are runs of thousands of such chunks, and the
+// prediction costs about 5% of a BG4 compression; the price is that at most
+// kNumericRecheck - 1 chunks after numeric data ends (a text file after a weights file) are
+// compressed with BG4 instead of LZ4 (still compressed, and never stored larger than raw).
+inline constexpr int kNumericRunToTrust = 2;
+inline constexpr int kNumericRecheck = 4;
 
 class ChunkEncoder {
  public:
@@ -41,13 +54,17 @@ class ChunkEncoder {
  private:
   // Compresses with one codec at dst (capacity Lz4FrameEncoder::Bound); returns the length.
   Result<size_t> CompressWith(CompressionScheme s, ByteSpan chunk, uint8_t* dst);
+  // The scheme to try under kPredict, from the predictor or the current numeric run.
+  CompressionScheme NextPredictedScheme(ByteSpan chunk);
 
   CompressionPolicy policy_;
   Lz4FrameEncoder lz4_;
   SchemePredictor predictor_;
-  Bytes grouped_;  // BG4 staging
-  Bytes frame_;    // compressed candidate
-  Bytes trial_;    // second candidate under kBestOf
+  Bytes grouped_;        // BG4 staging
+  Bytes frame_;          // compressed candidate
+  Bytes trial_;          // second candidate under kBestOf
+  int numeric_run_ = 0;  // decisive BG4 predictions in a row (kPredict)
+  int unchecked_ = 0;    // chunks taken as BG4 since the last prediction
 };
 
 class ChunkDecoder {

@@ -2,6 +2,8 @@
 
 #include <gtest/gtest.h>
 
+#include <vector>
+
 #include "castor/base/splitmix64.h"
 #include "castor/format/testing/synthetic_data.h"
 
@@ -76,6 +78,47 @@ TEST(ChunkCodec, ChoosesSchemes) {
   ChunkEncoder best(CompressionPolicy::kBestOf);
   EXPECT_EQ(Encode(best, SyntheticBf16Weights(131072, 5)).header.scheme,
             CompressionScheme::kBg4Lz4);
+}
+
+// Within a run of weights chunks most are taken as BG4 unpredicted; text after the run gets
+// LZ4 again within kNumericRecheck chunks, and everything round-trips meanwhile.
+TEST(ChunkCodec, NumericRunsSkipThePredictionAndRecheck) {
+  ChunkEncoder enc(CompressionPolicy::kPredict);
+  for (int i = 0; i < 10; ++i) {
+    Bytes w = SyntheticBf16Weights(65536 + 4096 * i, 100 + i);
+    Record r = Encode(enc, w);
+    EXPECT_EQ(r.header.scheme, CompressionScheme::kBg4Lz4) << i;
+    EXPECT_EQ(Decode(r), w);
+  }
+  int bg4 = 0;
+  std::vector<CompressionScheme> schemes;
+  for (int i = 0; i < 2 * kNumericRecheck; ++i) {
+    Bytes t = SyntheticText(65536, 200 + i);
+    Record r = Encode(enc, t);
+    EXPECT_EQ(Decode(r), t);
+    EXPECT_LT(r.header.compressed_size, t.size());
+    schemes.push_back(r.header.scheme);
+    bg4 += r.header.scheme == CompressionScheme::kBg4Lz4;
+  }
+  EXPECT_LE(bg4, kNumericRecheck - 1);
+  for (int i = kNumericRecheck - 1; i < 2 * kNumericRecheck; ++i) {
+    EXPECT_EQ(schemes[i], CompressionScheme::kLz4) << i;
+  }
+}
+
+// Random bytes inside a numeric run: stored raw (the BG4 frame it got is replaced), and the run
+// ends, so the next chunk is predicted again.
+TEST(ChunkCodec, IncompressibleChunkEndsANumericRun) {
+  ChunkEncoder enc(CompressionPolicy::kPredict);
+  for (int i = 0; i < 2 * kNumericRunToTrust; ++i) {
+    EXPECT_EQ(Encode(enc, SyntheticBf16Weights(131072, 300 + i)).header.scheme,
+              CompressionScheme::kBg4Lz4);
+  }
+  Bytes random = SplitMix64::Generate(131072, 301);
+  Record r = Encode(enc, random);
+  EXPECT_EQ(r.header.scheme, CompressionScheme::kNone);
+  EXPECT_EQ(r.payload, random);
+  EXPECT_EQ(Encode(enc, SyntheticText(65536, 302)).header.scheme, CompressionScheme::kLz4);
 }
 
 TEST(ChunkCodec, RejectsBadChunkSizes) {

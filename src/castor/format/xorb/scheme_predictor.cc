@@ -35,13 +35,21 @@ const std::vector<float>& CLogC() {
 // random than they are, and lanes (a quarter of the sample) more so than the pool.
 double Entropy(const uint32_t* hist, uint32_t total, const std::vector<float>& clogc) {
   if (total == 0) return 0.0;
-  double s = 0.0;
-  int nonzero = 0;
-  for (size_t i = 0; i < 256; ++i) {
-    s += clogc[hist[i]];
-    nonzero += hist[i] != 0;
+  // Independent partial sums: one running sum would chain 256 dependent additions (about 1000
+  // cycles per call, and a prediction makes 25 calls). Float sums are exact enough here (256
+  // terms below 2^17 each; the thresholds are tenths of a bit).
+  const float* t = clogc.data();
+  float s0 = 0, s1 = 0, s2 = 0, s3 = 0;
+  for (size_t i = 0; i < 256; i += 4) {
+    s0 += t[hist[i]];
+    s1 += t[hist[i + 1]];
+    s2 += t[hist[i + 2]];
+    s3 += t[hist[i + 3]];
   }
-  return std::log2(double(total)) - s / double(total) +
+  int nonzero = 0;
+  for (size_t i = 0; i < 256; ++i) nonzero += hist[i] != 0;
+  const double sum = double(s0 + s1) + double(s2 + s3);
+  return std::log2(double(total)) - sum / double(total) +
          double(nonzero - 1) / (2.0 * double(total) * M_LN2);
 }
 
@@ -83,6 +91,13 @@ SchemePrediction SchemePredictor::Predict(ByteSpan chunk) {
   const size_t segments = n >= 2 * kSegments * kSegmentBytes ? kSegments : 1;
   const size_t piece =
       segments == 1 ? std::min(n, kSegments * kSegmentBytes) & ~size_t{3} : kSegmentBytes;
+  // The sample is usually not in cache yet: ask for all of it at once, so that its pieces
+  // arrive in parallel instead of each stalling the histogram loop in turn.
+  for (size_t s = 0; s < segments; ++s) {
+    const size_t offset =
+        segments == 1 ? 0 : ((2 * s + 1) * n / (2 * segments) - piece / 2) & ~size_t{3};
+    for (size_t i = 0; i < piece; i += 64) __builtin_prefetch(chunk.data() + offset + i);
+  }
   std::array<std::array<uint32_t, 256>, 4> total{};
   double best_segment_gain = -1.0;
   double worst_segment_gain = -1.0;
