@@ -103,6 +103,9 @@ int Run(const MirrorFlags& f) {
   ho.stall_timeout = std::chrono::seconds(c.stall_timeout_s);
   ho.max_retries = c.retries;
   ho.user_agent = std::string("castor/") + CASTOR_VERSION;
+  ho.on_retry = [](const std::string& line) {
+    std::fprintf(stderr, "castor mirror: %s\n", line.c_str());
+  };
   hub::HubClient hub(http.get(), ho);
 
   // The token itself is never printed: only where it came from.

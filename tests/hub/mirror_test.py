@@ -160,6 +160,18 @@ class Fixture:
         tuned = [{"path": "config.json", "file": mk("tuned-config", b'{"model_type": "tuned"}'), "kind": "plain"},
                  {"path": "model.safetensors", "file": mk("tuned-model", bytes(tuned_model)), "kind": "lfs"},
                  {"path": "empty.txt", "file": mk("tuned-empty", b""), "kind": "plain"}]
+        # The same two models Xet-backed on the upstream CAS, the fine-tune pushed after the base,
+        # so its reconstruction points into the base's xorb for the 90% they share (as on the Hub).
+        xet_models = {}
+        for name, path in (("xbase", base[1]["file"]), ("xtuned", tuned[1]["file"])):
+            out = run([ARGS.castor, "push", "--endpoint", cas, "--cache-dir",
+                       os.path.join(tmp, "push-cache"), path]).stdout
+            rid = "org/" + name
+            xet_models[rid] = [
+                {"path": "config.json", "file": mk(name + "-config", json.dumps({"m": name}).encode()),
+                 "kind": "plain"},
+                {"path": "model.safetensors", "file": path, "kind": "xet", "xet_hash": out.split(" ", 1)[0],
+                 "cas": cas, "xet_auth": f"{cas}/api/models/{rid}/xet-read-token/{commit(rid)}"}]
         self.spec = {
             "page_size": 3,
             "tokens": {GOOD: {"repos": ["org/private"]}, NOGATE: {"repos": []}},
@@ -183,7 +195,8 @@ class Fixture:
                  "refs": {"main": commit("base")}, "files": base},
                 {"type": "model", "id": "org/tuned", "commit": commit("tuned"),
                  "refs": {"main": commit("tuned"), "v1": commit("tuned")}, "files": tuned},
-            ]}
+            ] + [{"type": "model", "id": rid, "commit": commit(rid), "refs": {"main": commit(rid)},
+                  "files": fl} for rid, fl in xet_models.items()]}
         spec_path = os.path.join(tmp, "spec.json")
         with open(spec_path, "w") as f:
             json.dump(self.spec, f)
@@ -387,6 +400,21 @@ type = "dataset"
 
 
 class Errors(MirrorBase):
+    def test_unresolvable_endpoint_fails_in_seconds_and_says_why(self):
+        start = time.monotonic()
+        p = self.mirror("org/model", "--to", self.dest("nodns"), check=False,
+                        env=self.env(HF_ENDPOINT="http://castor-no-such-host.invalid"))
+        took = time.monotonic() - start
+        self.assertNotEqual(p.returncode, 0)
+        out = p.stdout + p.stderr
+        self.assertIn("cannot resolve host", out)
+        self.assertIn("HF_ENDPOINT", out)
+        # Each retry is logged, and a failed lookup gets two, not the default eight.
+        self.assertIn("retry 1 of 2", p.stderr)
+        self.assertIn("retry 2 of 2", p.stderr)
+        self.assertNotIn("retry 3 of", p.stderr)
+        self.assertLess(took, 20, out)
+
     def test_gated_repo(self):
         d = self.dest("gated")
         p = self.mirror("org/gated", "--to", d, check=False)
@@ -588,6 +616,55 @@ class CastorStore(MirrorBase):
         self.assertIn("nothing to transfer", p.stderr)
         self.assertEqual(tree_bytes(store), before)
 
+    def test_xet_fine_tune_reads_shared_chunks_from_the_store(self):
+        """A Xet-backed fine-tune fetches only the chunks the store does not hold yet."""
+        def upstream_sent():
+            with urllib.request.urlopen(f"http://127.0.0.1:{FX.serve_port}/metrics", timeout=10) as r:
+                return sum(float(line.rsplit(" ", 1)[1]) for line in r.read().decode().splitlines()
+                           if line.startswith("castor_http_sent_bytes_total"))
+
+        store = self.dest("castor-xet")
+        size = FX.base_model_size
+        rep = os.path.join(FX.tmp, "castor-xbase.json")
+        sent = upstream_sent()
+        self.mirror("org/xbase", "--to", "castor://" + store, "--report", rep)
+        base_sent = upstream_sent() - sent
+        model = next(f for f in self.report(rep)["repos"][0]["files"] if f["path"] == "model.safetensors")
+        self.assertEqual(model["via"], "xet")
+        self.assertNotIn("bytes_reused", model)   # an empty store: every byte from the Hub
+        self.assertGreaterEqual(base_sent, size)
+
+        rep = os.path.join(FX.tmp, "castor-xtuned.json")
+        sent = upstream_sent()
+        p = self.mirror("org/xtuned", "--to", "castor://" + store, "--report", rep)
+        tuned_sent = upstream_sent() - sent
+        j = self.report(rep)
+        model = next(f for f in j["repos"][0]["files"] if f["path"] == "model.safetensors")
+        print(f"\ncastor:// Xet fine-tune sharing 90% with its base: the base took {base_sent:.0f} bytes "
+              f"from the upstream CAS, the fine-tune {tuned_sent:.0f} ({tuned_sent / size:.1%} of its "
+              f"{size}-byte weights; {model['bytes_reused']} bytes read from the store)", file=sys.stderr)
+        # The shared 90% comes from the store (all of it but the terms that straddle the edit);
+        # the network carries the rewritten 10% and those edges.
+        self.assertGreaterEqual(model["bytes_reused"], 0.8 * size, p.stderr)
+        self.assertEqual(model["bytes"] + model["bytes_reused"], size)
+        self.assertEqual(j["bytes_reused"], model["bytes_reused"])
+        self.assertLess(tuned_sent, 0.2 * size)
+        self.assertIn("bytes read from the store instead of the Hub", p.stderr)
+
+        # What was stored is the fine-tune, byte for byte: pulled back from the store.
+        port = free_port()
+        serve = subprocess.Popen([ARGS.castor, "serve", "--store", store, "--listen", f"127.0.0.1:{port}"],
+                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        try:
+            wait_port(port)
+            out = os.path.join(FX.tmp, "pulled-xtuned")
+            fid = model["key"].split(":", 1)[1]
+            run([ARGS.castor, "pull", "--endpoint", f"http://127.0.0.1:{port}", "-q", fid, "-o", out])
+            self.assertEqual(read(out), read(FX.repo("org/xtuned")["files"][1]["file"]))
+        finally:
+            serve.send_signal(signal.SIGTERM)
+            serve.wait(timeout=20)
+
     def test_corrupt_file_registers_nothing(self):
         store = self.dest("castor-corrupt")
         p = self.mirror("org/corrupt", "--to", "castor://" + store, check=False)
@@ -695,6 +772,72 @@ class S3(MirrorBase):
 
     def test_swift(self):
         self.roundtrip("swift")
+
+    def aws(self, port, creds, *args, check=True):
+        env = {k: v for k, v in self.env(None, **creds).items() if k != "AWS_CA_BUNDLE"}
+        return run(["aws", "--endpoint-url", f"http://127.0.0.1:{port}", *args], env=env, check=check)
+
+    def uploads(self, port, creds, prefix):
+        out = self.aws(port, creds, "s3api", "list-multipart-uploads", "--bucket", "castor-test",
+                       "--prefix", prefix + "/", "--output", "json").stdout
+        return [(u["Key"], u["UploadId"]) for u in (json.loads(out) if out.strip() else {}).get("Uploads", [])]
+
+    def killed_mid_file(self, server):
+        """SIGKILL while a 16 MiB file is a multipart upload: the upload stays behind, listed; a dry
+        run names it; the next run aborts it (listed no more) and completes, byte-identical."""
+        port, creds = self.s3(server)
+        prefix = f"kill-{os.getpid()}-{random.randrange(1 << 30)}"
+        uri = f"s3://castor-test/{prefix}?region=us-east-1&endpoint=http://127.0.0.1:{port}&path_style=1"
+        env = self.env(None, **creds)
+        key = f"{prefix}/org/base/model.safetensors"
+        FX.call("/__fault__", {"throttle": 2 << 20})  # 16 MiB in 8 s; parts of 8 MiB
+        try:
+            p = subprocess.Popen([ARGS.castor, "mirror", "--no-progress", "org/base", "--to", uri, "--jobs", "1"],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.time() + 60
+            while time.time() < deadline and not any(k == key for k, _ in self.uploads(port, creds, prefix)):
+                time.sleep(0.2)
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+        finally:
+            FX.call("/__fault__", {"throttle": 0})
+        left = self.uploads(port, creds, prefix)
+        self.assertEqual([k for k, _ in left], [key], "the kill came too late (or too early) to test anything")
+        upload_id = left[0][1]
+        ls = self.aws(port, creds, "s3", "ls", "--recursive", f"s3://castor-test/{prefix}/", check=False).stdout
+        self.assertNotIn("model.safetensors", ls)  # never visible
+        time.sleep(1.1)  # uploads count as stale when they started in an earlier second than the run
+
+        rep = os.path.join(FX.tmp, f"kill-dry-{server}.json")
+        p = self.mirror("org/base", "--to", uri, "--dry-run", "--report", rep, env=env)
+        self.assertIn("would abort an incomplete upload left by an earlier run: org/base/model.safetensors "
+                      f"(upload {upload_id}, started ", p.stderr)
+        self.assertEqual(self.report(rep)["stale_uploads_aborted"], 1)
+        self.assertEqual(self.uploads(port, creds, prefix), left)  # a dry run aborts nothing
+
+        rep = os.path.join(FX.tmp, f"kill-resume-{server}.json")
+        p = self.mirror("org/base", "--to", uri, "--report", rep, env=env)
+        self.assertIn("aborted an incomplete upload left by an earlier run: org/base/model.safetensors "
+                      f"(upload {upload_id}, started ", p.stderr)
+        j = self.report(rep)
+        self.assertEqual(j["stale_uploads_aborted"], 1)
+        self.assertEqual(j["repos"][0]["stale_uploads_aborted"], 1)
+        self.assertEqual(j["files_failed"], 0)
+        self.assertEqual(self.uploads(port, creds, prefix), [])
+        out = os.path.join(FX.tmp, f"readback-kill-{server}")
+        self.aws(port, creds, "s3", "cp", "--recursive", "--quiet", f"s3://castor-test/{prefix}/", out)
+        self.assert_repo(out, "org/base", prefix="org/base")
+
+        rep = os.path.join(FX.tmp, f"kill-again-{server}.json")
+        p = self.mirror("org/base", "--to", uri, "--report", rep, env=env)
+        self.assertIn("nothing to transfer", p.stderr)
+        self.assertEqual(self.report(rep)["stale_uploads_aborted"], 0)
+
+    def test_killed_mid_file_moto(self):
+        self.killed_mid_file("moto")
+
+    def test_killed_mid_file_swift(self):
+        self.killed_mid_file("swift")
 
 
 if __name__ == "__main__":

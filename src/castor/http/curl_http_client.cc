@@ -14,6 +14,9 @@
 namespace castor::http {
 namespace {
 
+// The prefix of a failed name lookup's error (IsNameResolutionFailure looks for it).
+constexpr std::string_view kNameResolutionFailure = "http: cannot resolve host: ";
+
 constexpr size_t kMaxErrorBody = 1 << 20;
 
 std::string_view Trim(std::string_view s) {
@@ -268,6 +271,9 @@ Result<Response> CurlHttpClient::Run(const Request& request, const BodySink* sin
       return DeadlineExceeded("http: " + request.method + " " + url + ": no data moved for " +
                               std::to_string(request.stall_timeout.count()) + " ms");
     if (rc == CURLE_OPERATION_TIMEDOUT) return DeadlineExceeded("http: " + what);
+    if (rc == CURLE_COULDNT_RESOLVE_HOST || rc == CURLE_COULDNT_RESOLVE_PROXY) {
+      return Unavailable(std::string(kNameResolutionFailure) + what);
+    }
     return Unavailable("http: " + what);
   }
   Return(h);
@@ -275,6 +281,11 @@ Result<Response> CurlHttpClient::Run(const Request& request, const BodySink* sin
 }
 
 }  // namespace
+
+bool IsNameResolutionFailure(const Status& s) {
+  return s.code() == StatusCode::kUnavailable &&
+         s.message().find(kNameResolutionFailure) != std::string::npos;
+}
 
 std::string_view FindHeader(const Headers& headers, std::string_view name) {
   for (const auto& [n, v] : headers)

@@ -22,6 +22,10 @@ namespace castor::http {
 
 using Headers = std::vector<std::pair<std::string, std::string>>;
 
+// Whether a transport error is a failed host name lookup (no network, no DNS, a wrong host):
+// worth a retry or two, not a long backoff series.
+bool IsNameResolutionFailure(const Status& s);
+
 // Case-insensitive header lookup; empty if absent (first match wins).
 std::string_view FindHeader(const Headers& headers, std::string_view name);
 

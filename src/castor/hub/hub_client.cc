@@ -1,6 +1,7 @@
 #include "castor/hub/hub_client.h"
 
 #include <algorithm>
+#include <cstdio>
 #include <nlohmann/json.hpp>
 #include <random>
 #include <thread>
@@ -36,6 +37,13 @@ bool IsHex40(std::string_view s) {
   if (s.size() != 40) return false;
   return std::all_of(s.begin(), s.end(),
                      [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// A failed name lookup, said in the words of what to check.
+Status ResolveHint(const Status& s) {
+  if (!http::IsNameResolutionFailure(s)) return s;
+  return Unavailable(s.message() +
+                     " (no network, no DNS, or a wrong endpoint: check HF_ENDPOINT / --endpoint)");
 }
 
 std::string ErrorDetail(const http::Response& r) {
@@ -146,6 +154,24 @@ void NoteRateLimited(RateGate& gate, const http::Response& r, std::chrono::milli
 
 }  // namespace
 
+bool HubClient::RetryAfter(const Status& s, std::string_view what, int attempt, bool sleep) {
+  const bool resolve = http::IsNameResolutionFailure(s);
+  const int limit =
+      resolve ? std::min(options_.max_retries, options_.max_resolve_retries) : options_.max_retries;
+  if (attempt >= limit) return false;
+  counters_.retries++;
+  const auto wait = sleep ? Backoff(attempt) : std::chrono::milliseconds(0);
+  if (options_.on_retry) {
+    char when[32];
+    std::snprintf(when, sizeof when, "%.1f s", double(wait.count()) / 1000);
+    options_.on_retry(std::string(what) + ": " + s.ToString() + "; retry " +
+                      std::to_string(attempt + 1) + " of " + std::to_string(limit) +
+                      (sleep ? std::string(" in ") + when : std::string()));
+  }
+  if (sleep) std::this_thread::sleep_for(wait);
+  return true;
+}
+
 Result<http::Response> HubClient::Call(http::Request req, std::string_view what,
                                        const http::BodySink* sink) {
   Authorize(req);
@@ -168,12 +194,11 @@ Result<http::Response> HubClient::Call(http::Request req, std::string_view what,
     } else if (r->status >= 500 || r->status == 408) {
       retry = true;
     }
-    if (!retry || attempt >= options_.max_retries) {
-      if (!r.ok()) return r.status().WithContext(what);
+    Status why = r.ok() ? Unavailable("HTTP " + std::to_string(r->status)) : r.status();
+    if (!retry || !RetryAfter(why, what, attempt, backoff)) {
+      if (!r.ok()) return ResolveHint(r.status()).WithContext(what);
       return r;
     }
-    counters_.retries++;
-    if (backoff) std::this_thread::sleep_for(Backoff(attempt));
   }
 }
 
@@ -239,6 +264,7 @@ Result<std::vector<RepoFile>> HubClient::ListFiles(const RepoRef& repo, std::str
 // restarts its body at byte 0 and skips what earlier attempts already delivered.
 struct HubClient::Attempt {
   const http::BodySink* user_sink = nullptr;
+  XetTermSource* source = nullptr;
   uint64_t expected = 0;
   uint64_t delivered = 0;
   uint64_t seen = 0;  // bytes of the current body stream
@@ -268,9 +294,11 @@ struct HubClient::Attempt {
 };
 
 Result<DownloadStats> HubClient::Download(const RepoRef& repo, std::string_view commit,
-                                          const RepoFile& file, const http::BodySink& sink) {
+                                          const RepoFile& file, const http::BodySink& sink,
+                                          XetTermSource* source) {
   Attempt a;
   a.user_sink = &sink;
+  a.source = source;
   a.expected = file.size;
   const std::string what = repo.path() + "@" + std::string(commit).substr(0, 12) + ": " + file.path;
   for (int attempt = 0;; ++attempt) {
@@ -285,10 +313,11 @@ Result<DownloadStats> HubClient::Download(const RepoRef& repo, std::string_view 
         return a.stats;
       }
     }
-    if (!IsTransient(s) || attempt >= options_.max_retries) return s.WithContext(what);
+    if (!IsTransient(s) ||
+        !RetryAfter(s, what, attempt, s.code() != StatusCode::kResourceExhausted)) {
+      return ResolveHint(s).WithContext(what);
+    }
     a.stats.retries++;
-    counters_.retries++;
-    if (s.code() != StatusCode::kResourceExhausted) std::this_thread::sleep_for(Backoff(attempt));
   }
 }
 
@@ -376,7 +405,10 @@ Status HubClient::XetDownload(const http::Response& resolve, const RepoFile& fil
   copt.stall_timeout = options_.stall_timeout;
   client::CasClient cas(http_, tokens.get(), copt);
   a.stats.path = DownloadPath::kXet;
-  return StreamXetFile(cas, *id, file.size, a.Sink());
+  XetStreamStats xs;
+  CASTOR_RETURN_IF_ERROR(StreamXetFile(cas, *id, file.size, a.Sink(), 2, a.source, &xs));
+  a.stats.xet_bytes_local = xs.bytes_local;
+  return Status::OK();
 }
 
 }  // namespace castor::hub

@@ -18,6 +18,7 @@
 #include <atomic>
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <string>
 #include <vector>
 
@@ -25,6 +26,7 @@
 #include "castor/http/http_client.h"
 #include "castor/hub/rate_gate.h"
 #include "castor/hub/repo_ref.h"
+#include "castor/hub/xet_stream.h"
 
 namespace castor::hub {
 
@@ -39,6 +41,12 @@ struct HubClientOptions {
   // Use the Xet protocol for Xet-backed files (else always follow the redirect).
   bool use_xet = true;
   std::string user_agent = "castor";
+  // A failed host name lookup is retried this many times at most (a machine without network or
+  // a mistyped endpoint should fail in seconds, not after the whole backoff series).
+  int max_resolve_retries = 2;
+  // Told about every retry ("<what>: <error>; retry 2 of 8 in 1.4 s"), e.g. to log it. May be
+  // called from several threads at once.
+  std::function<void(const std::string&)> on_retry;
 };
 
 struct RepoFile {
@@ -58,7 +66,8 @@ struct DownloadStats {
   uint64_t bytes = 0;  // delivered to the sink
   int retries = 0;     // attempts beyond the first
   bool xet_fell_back = false;
-  std::string xet_error;  // why the Xet path was abandoned, when it was
+  uint64_t xet_bytes_local = 0;  // Xet path: file bytes the XetTermSource supplied, not fetched
+  std::string xet_error;         // why the Xet path was abandoned, when it was
 };
 
 // Counters over the client's lifetime (for reports).
@@ -73,9 +82,10 @@ class HubClient {
   Result<std::string> ResolveCommit(const RepoRef& repo, std::string_view revision);
   Result<std::vector<RepoFile>> ListFiles(const RepoRef& repo, std::string_view commit);
   // Streams the file at `commit` to `sink`. `file.size` is checked: a body longer or shorter
-  // than it is Corruption.
+  // than it is Corruption. For Xet-backed files, `source` (if given) may supply terms instead of
+  // fetching them (see XetTermSource).
   Result<DownloadStats> Download(const RepoRef& repo, std::string_view commit, const RepoFile& file,
-                                 const http::BodySink& sink);
+                                 const http::BodySink& sink, XetTermSource* source = nullptr);
 
   RateGate& rate_gate() { return gate_; }
   const HubCounters& counters() const { return counters_; }
@@ -88,6 +98,9 @@ class HubClient {
   Result<http::Response> Call(http::Request req, std::string_view what, const http::BodySink* sink);
   void Authorize(http::Request& req) const;
   std::chrono::milliseconds Backoff(int attempt) const;
+  // Whether to retry after `s` on attempt `attempt` (0-based); if so, counts it, tells
+  // options_.on_retry and sleeps the backoff (unless `sleep` is false).
+  bool RetryAfter(const Status& s, std::string_view what, int attempt, bool sleep);
   Status DownloadOnce(const RepoRef& repo, std::string_view commit, const RepoFile& file,
                       Attempt& a);
   Status FollowRedirect(std::string url, const RepoFile& file, Attempt& a);

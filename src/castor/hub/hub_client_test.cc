@@ -205,6 +205,41 @@ TEST(HubClient, SinkErrorsAreNotRetried) {
   EXPECT_EQ(calls, 1);
 }
 
+TEST(HubClient, RetriesAreReportedAndFailedLookupsGetFew) {
+  // A real HTTP client and a name that cannot resolve: two retries, each reported, then an error
+  // that says what to check.
+  auto curl = http::NewCurlHttpClient();
+  HubClientOptions o = Opts();
+  o.endpoint = "http://castor-no-such-host.invalid";
+  std::vector<std::string> told;
+  std::mutex mu;
+  o.on_retry = [&](const std::string& line) {
+    std::lock_guard lock(mu);
+    told.push_back(line);
+  };
+  HubClient hub(curl.get(), o);
+  auto r = hub.ResolveCommit(Repo(), "main");
+  ASSERT_FALSE(r.ok());
+  EXPECT_TRUE(http::IsNameResolutionFailure(r.status())) << r.status().ToString();
+  EXPECT_NE(r.status().message().find("HF_ENDPOINT"), std::string::npos);
+  ASSERT_EQ(told.size(), 2u);
+  EXPECT_NE(told[0].find("retry 1 of 2"), std::string::npos) << told[0];
+  EXPECT_EQ(hub.counters().retries.load(), 2u);
+
+  // Other transport errors get the full series, each reported.
+  told.clear();
+  int calls = 0;
+  ScriptedHttp flaky([&](const Request&, const http::BodySink*) -> Result<Response> {
+    if (++calls <= 3) return Unavailable("connection refused");
+    return Json(200, R"({"sha":"0123456789abcdef0123456789abcdef01234567"})");
+  });
+  HubClient hub2(&flaky, o);
+  ASSERT_TRUE(hub2.ResolveCommit(Repo(), "main").ok());
+  ASSERT_EQ(told.size(), 3u);
+  EXPECT_NE(told[2].find("retry 3 of 8"), std::string::npos) << told[2];
+  EXPECT_FALSE(http::IsNameResolutionFailure(Unavailable("connection refused")));
+}
+
 TEST(HubClient, RateLimitClosesTheSharedGateForTheAnnouncedTime) {
   int calls = 0;
   ScriptedHttp http([&](const Request&, const http::BodySink*) -> Result<Response> {

@@ -9,10 +9,25 @@ namespace castor::hub {
 
 namespace {
 
-// The decoded bytes of one term, fetched from the first entry whose chunk range covers it.
-Result<Bytes> FetchTerm(client::CasClient& cas, const protocol::QueryReconstructionResponseV2& rec,
-                        size_t index) {
+struct TermBytes {
+  Bytes data;
+  bool local = false;
+};
+
+// The decoded bytes of one term: from `source` if it has them, else fetched from the first
+// entry whose chunk range covers it (and then reported to `source`). `offset` is the term's file
+// offset, or UINT64_MAX when unknown.
+Result<TermBytes> FetchTerm(client::CasClient& cas,
+                            const protocol::QueryReconstructionResponseV2& rec, size_t index,
+                            XetTermSource* source, uint64_t offset) {
   const protocol::Term& term = rec.terms[index];
+  if (source) {
+    if (auto held = source->Find(term.hash, term.range, term.unpacked_length);
+        held && held->size() == term.unpacked_length) {
+      return TermBytes{std::move(*held), true};
+    }
+  }
+  std::vector<HashAndSize> hashes;
   auto it = rec.xorbs.find(term.hash);
   if (it == rec.xorbs.end()) {
     return Corruption("reconstruction term " + std::to_string(index) + " names xorb " +
@@ -32,6 +47,7 @@ Result<Bytes> FetchTerm(client::CasClient& cas, const protocol::QueryReconstruct
             return Corruption("term " + std::to_string(index) + " decodes to more than its length");
           }
           out.insert(out.end(), data.begin(), data.end());
+          if (source) hashes.push_back({ChunkHash(data), data.size()});
         }
         ++chunk;
         return Status::OK();
@@ -51,7 +67,10 @@ Result<Bytes> FetchTerm(client::CasClient& cas, const protocol::QueryReconstruct
                           std::to_string(out.size()) + " bytes, the reconstruction says " +
                           std::to_string(term.unpacked_length));
       }
-      return out;
+      if (source && offset != UINT64_MAX) {
+        source->Fetched(term.hash, term.range.start, std::move(hashes), offset);
+      }
+      return TermBytes{std::move(out), false};
     }
   }
   return Corruption("no fetch range of xorb " + term.hash.ToXetHex() + " covers chunks [" +
@@ -61,32 +80,49 @@ Result<Bytes> FetchTerm(client::CasClient& cas, const protocol::QueryReconstruct
 }  // namespace
 
 Status StreamXetFile(client::CasClient& cas, const Hash& file_id, uint64_t size,
-                     const http::BodySink& sink, int prefetch) {
+                     const http::BodySink& sink, int prefetch, XetTermSource* source,
+                     XetStreamStats* stats) {
   if (size == 0) return Status::OK();
   CASTOR_ASSIGN_OR_RETURN(auto rec, cas.Reconstruct(file_id, std::nullopt));
   uint64_t skip = rec.offset_into_first_range;
   uint64_t delivered = 0;
-  std::deque<std::future<Result<Bytes>>> ahead;
+  // File offset of each term's first byte (known when the answer starts at the file's start).
+  std::vector<uint64_t> offsets(rec.terms.size(), UINT64_MAX);
+  if (skip == 0) {
+    uint64_t pos = 0;
+    for (size_t i = 0; i < rec.terms.size(); ++i) {
+      offsets[i] = pos;
+      pos += rec.terms[i].unpacked_length;
+    }
+  }
+  std::deque<std::future<Result<TermBytes>>> ahead;
   size_t next = 0;
   auto launch = [&] {
     while (next < rec.terms.size() &&
            ahead.size() < static_cast<size_t>(std::max(1, prefetch) + 1)) {
-      ahead.push_back(
-          std::async(std::launch::async, FetchTerm, std::ref(cas), std::cref(rec), next));
+      ahead.push_back(std::async(std::launch::async, FetchTerm, std::ref(cas), std::cref(rec), next,
+                                 source, offsets[next]));
       ++next;
     }
   };
   Status result;
   launch();
   while (!ahead.empty()) {
-    Result<Bytes> bytes = ahead.front().get();
+    Result<TermBytes> term = ahead.front().get();
     ahead.pop_front();
-    if (!bytes.ok()) {
-      result = bytes.status();
+    if (!term.ok()) {
+      result = term.status();
       break;
     }
     launch();
-    ByteSpan data(*bytes);
+    ByteSpan data(term->data);
+    if (stats) {
+      stats->terms++;
+      if (term->local) {
+        stats->terms_local++;
+        stats->bytes_local += data.size();
+      }
+    }
     if (skip) {
       uint64_t n = std::min<uint64_t>(skip, data.size());
       data = data.subspan(n);

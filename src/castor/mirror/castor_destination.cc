@@ -8,6 +8,7 @@
 #include "castor/format/shard/shard_reader.h"
 #include "castor/hash/xet_hash.h"
 #include "castor/mirror/content_check.h"
+#include "castor/mirror/upstream_chunks.h"
 
 namespace castor::mirror {
 
@@ -154,12 +155,49 @@ struct Job {
   const MirrorConfig& config;
   hub::HubClient& hub;
   cas::CasService& cas;
+  UpstreamChunks& upstream;
   ProgressCounters* progress;
   const LogFn& log;
   hub::RepoRef repo;
   std::string repo_path, commit;
   KnownXorbs known;
   std::atomic<uint64_t> xorb_bytes_new{0};
+};
+
+// One Xet-backed file's term source: terms whose upstream chunks the store already holds are
+// read from it; the fetched ones are remembered and recorded once the file is stored.
+class StoreTermSource final : public hub::XetTermSource {
+ public:
+  explicit StoreTermSource(UpstreamChunks& upstream) : upstream_(upstream) {}
+
+  std::optional<Bytes> Find(const Hash& xorb, protocol::ChunkRange chunks,
+                            uint32_t length) override {
+    return upstream_.Read(xorb, chunks, length);
+  }
+  void Fetched(const Hash& xorb, uint32_t first_chunk, std::vector<HashAndSize> chunks,
+               uint64_t file_offset) override {
+    std::lock_guard lock(mu_);
+    fetched_.push_back({xorb, first_chunk, std::move(chunks), file_offset});
+  }
+  // The fetched terms are now stored as castor file `file`.
+  Status Commit(const Hash& file) {
+    std::lock_guard lock(mu_);
+    for (const Fetch& f : fetched_) {
+      CASTOR_RETURN_IF_ERROR(upstream_.Record(f.xorb, f.first_chunk, f.chunks, file, f.offset));
+    }
+    return Status::OK();
+  }
+
+ private:
+  struct Fetch {
+    Hash xorb;
+    uint32_t first_chunk;
+    std::vector<HashAndSize> chunks;
+    uint64_t offset;
+  };
+  UpstreamChunks& upstream_;
+  std::mutex mu_;
+  std::vector<Fetch> fetched_;
 };
 
 std::string Hex(const Hash& h) { return h.ToXetHex(); }
@@ -194,20 +232,26 @@ FileOutcome StoreOne(Job& job, const hub::RepoFile& file, FileOutcome out) {
   };
   CasFileWriter writer(job.cas, job.known, NowUnix());
   ContentCheck check(file);
+  StoreTermSource source(job.upstream);
   uint64_t got = 0;
-  auto stats = job.hub.Download(job.repo, job.commit, file, [&](ByteSpan data) -> Status {
-    check.Update(data);
-    CASTOR_RETURN_IF_ERROR(writer.Write(data));
-    got += data.size();
-    if (job.progress) job.progress->bytes_done += data.size();
-    return Status::OK();
-  });
+  auto stats = job.hub.Download(
+      job.repo, job.commit, file,
+      [&](ByteSpan data) -> Status {
+        check.Update(data);
+        CASTOR_RETURN_IF_ERROR(writer.Write(data));
+        got += data.size();
+        if (job.progress) job.progress->bytes_done += data.size();
+        return Status::OK();
+      },
+      &source);
   out.bytes_transferred = got;
   out.seconds = elapsed();
   if (!stats.ok()) {
     out.error = stats.status().ToString();
     return out;
   }
+  out.bytes_reused = std::min(got, stats->xet_bytes_local);
+  out.bytes_transferred = got - out.bytes_reused;
   out.via = std::string(hub::DownloadPathName(stats->path));
   if (stats->xet_fell_back) out.via = "xet->redirect";
   Status verified = check.Finish();
@@ -229,6 +273,9 @@ FileOutcome StoreOne(Job& job, const hub::RepoFile& file, FileOutcome out) {
   }
   job.xorb_bytes_new += committed->xorb_bytes_new;
   const std::string id = Hex(committed->file_id);
+  if (Status s = source.Commit(committed->file_id); !s.ok()) {
+    job.log("warning: " + file.path + ": could not record its upstream chunks: " + s.ToString());
+  }
   out.key = "xet:" + id;
   nlohmann::json state{{"size", file.size},
                        {"sha256", out.sha256},
@@ -243,7 +290,10 @@ FileOutcome StoreOne(Job& job, const hub::RepoFile& file, FileOutcome out) {
   job.log(job.repo_path + "/" + file.path + ": file id " + id + ", " +
           std::to_string(committed->chunks_deduped) + " of " + std::to_string(committed->chunks) +
           " chunks already stored, " + std::to_string(committed->xorb_bytes_new) +
-          " new xorb bytes");
+          " new xorb bytes" +
+          (out.bytes_reused ? ", " + std::to_string(out.bytes_reused) +
+                                  " bytes read from the store instead of the Hub"
+                            : ""));
   out.result = FileResult::kCopied;
   return out;
 }
@@ -264,7 +314,8 @@ std::string ManifestJson(const RepoOutcome& r, const std::vector<hub::RepoFile>&
 }
 
 RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::HubClient& hub,
-                       cas::CasService& cas, ProgressCounters* progress, const LogFn& log) {
+                       cas::CasService& cas, UpstreamChunks& upstream, ProgressCounters* progress,
+                       const LogFn& log) {
   RepoOutcome r;
   auto selected = ResolveAndSelect(config, spec, hub, log, &r);
   if (!selected) return r;
@@ -276,7 +327,7 @@ RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::Hu
     }
   }
 
-  Job job{config, hub, cas, progress, log, spec.repo, r.repo, r.commit, {}, {0}};
+  Job job{config, hub, cas, upstream, progress, log, spec.repo, r.repo, r.commit, {}, {0}};
   r.files.resize(files.size());
   std::vector<size_t> todo;
   for (size_t i = 0; i < files.size(); ++i) {
@@ -347,8 +398,9 @@ RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::Hu
 Result<MirrorReport> RunCasMirror(const MirrorConfig& config, hub::HubClient& hub,
                                   cas::CasService& cas, ProgressCounters* progress,
                                   const LogFn& log) {
+  UpstreamChunks upstream(cas);  // shared by every repository of the run
   return RunEachRepo(config, log, [&](const RepoSpec& spec) {
-    return MirrorRepo(config, spec, hub, cas, progress, log);
+    return MirrorRepo(config, spec, hub, cas, upstream, progress, log);
   });
 }
 

@@ -52,11 +52,12 @@ bool MirrorReport::ok() const {
 
 void MirrorReport::Tally() {
   files_copied = files_skipped = files_failed = 0;
-  bytes_transferred = bytes_present = 0;
+  bytes_transferred = bytes_present = bytes_reused = 0;
   stale_uploads_aborted = 0;
   for (const auto& r : repos) {
     stale_uploads_aborted += r.stale_uploads_aborted;
     for (const auto& f : r.files) {
+      bytes_reused += f.bytes_reused;
       switch (f.result) {
         case FileResult::kCopied:
           files_copied++;
@@ -91,6 +92,7 @@ std::string MirrorReport::ToJson() const {
   j["bytes_transferred"] = bytes_transferred;
   j["bytes_present"] = bytes_present;
   j["stale_uploads_aborted"] = stale_uploads_aborted;
+  j["bytes_reused"] = bytes_reused;
   j["repos"] = nlohmann::json::array();
   for (const auto& r : repos) {
     nlohmann::json jr{{"repo", r.repo},
@@ -104,6 +106,7 @@ std::string MirrorReport::ToJson() const {
       nlohmann::json jf{{"path", f.path},       {"key", f.key},
                         {"size", f.size},       {"bytes", f.bytes_transferred},
                         {"seconds", f.seconds}, {"result", FileResultName(f.result)}};
+      if (f.bytes_reused) jf["bytes_reused"] = f.bytes_reused;
       if (!f.via.empty()) jf["via"] = f.via;
       if (!f.sha256.empty()) jf["sha256"] = f.sha256;
       if (!f.xet_hash.empty()) jf["xet_hash"] = f.xet_hash;

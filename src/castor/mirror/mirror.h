@@ -38,6 +38,7 @@ struct FileOutcome {
   std::string key;   // in the destination
   uint64_t size = 0;
   uint64_t bytes_transferred = 0;
+  uint64_t bytes_reused = 0;  // castor:// only: bytes read from the store instead of the Hub
   double seconds = 0;
   FileResult result = FileResult::kFailed;
   std::string via;  // direct, redirect, xet (and "xet->redirect" after a fallback)
@@ -65,6 +66,7 @@ struct MirrorReport {
   uint64_t bytes_transferred = 0;  // copied now (or, in a dry run, that would be)
   uint64_t bytes_present = 0;      // already in the destination
   uint64_t stale_uploads_aborted = 0;
+  uint64_t bytes_reused = 0;  // castor://: file bytes taken from the store, not the Hub
   double seconds = 0;
   bool ok() const;
   // Recomputes the totals from the outcomes in `repos`.
