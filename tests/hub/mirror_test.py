@@ -839,6 +839,72 @@ class S3(MirrorBase):
     def test_killed_mid_file_swift(self):
         self.killed_mid_file("swift")
 
+    def aws(self, port, creds, *args, check=True):
+        env = {k: v for k, v in self.env(None, **creds).items() if k != "AWS_CA_BUNDLE"}
+        return run(["aws", "--endpoint-url", f"http://127.0.0.1:{port}", *args], env=env, check=check)
+
+    def uploads(self, port, creds, prefix):
+        out = self.aws(port, creds, "s3api", "list-multipart-uploads", "--bucket", "castor-test",
+                       "--prefix", prefix + "/", "--output", "json").stdout
+        return [(u["Key"], u["UploadId"]) for u in (json.loads(out) if out.strip() else {}).get("Uploads", [])]
+
+    def killed_mid_file(self, server):
+        """SIGKILL while a 16 MiB file is a multipart upload: the upload stays behind, listed; a dry
+        run names it; the next run aborts it (listed no more) and completes, byte-identical."""
+        port, creds = self.s3(server)
+        prefix = f"kill-{os.getpid()}-{random.randrange(1 << 30)}"
+        uri = f"s3://castor-test/{prefix}?region=us-east-1&endpoint=http://127.0.0.1:{port}&path_style=1"
+        env = self.env(None, **creds)
+        key = f"{prefix}/org/base/model.safetensors"
+        FX.call("/__fault__", {"throttle": 2 << 20})  # 16 MiB in 8 s; parts of 8 MiB
+        try:
+            p = subprocess.Popen([ARGS.castor, "mirror", "--no-progress", "org/base", "--to", uri, "--jobs", "1"],
+                                 env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            deadline = time.time() + 60
+            while time.time() < deadline and not any(k == key for k, _ in self.uploads(port, creds, prefix)):
+                time.sleep(0.2)
+            p.send_signal(signal.SIGKILL)
+            p.wait()
+        finally:
+            FX.call("/__fault__", {"throttle": 0})
+        left = self.uploads(port, creds, prefix)
+        self.assertEqual([k for k, _ in left], [key], "the kill came too late (or too early) to test anything")
+        upload_id = left[0][1]
+        ls = self.aws(port, creds, "s3", "ls", "--recursive", f"s3://castor-test/{prefix}/", check=False).stdout
+        self.assertNotIn("model.safetensors", ls)  # never visible
+        time.sleep(1.1)  # uploads count as stale when they started in an earlier second than the run
+
+        rep = os.path.join(FX.tmp, f"kill-dry-{server}.json")
+        p = self.mirror("org/base", "--to", uri, "--dry-run", "--report", rep, env=env)
+        self.assertIn("would abort an incomplete upload left by an earlier run: org/base/model.safetensors "
+                      f"(upload {upload_id}, started ", p.stderr)
+        self.assertEqual(self.report(rep)["stale_uploads_aborted"], 1)
+        self.assertEqual(self.uploads(port, creds, prefix), left)  # a dry run aborts nothing
+
+        rep = os.path.join(FX.tmp, f"kill-resume-{server}.json")
+        p = self.mirror("org/base", "--to", uri, "--report", rep, env=env)
+        self.assertIn("aborted an incomplete upload left by an earlier run: org/base/model.safetensors "
+                      f"(upload {upload_id}, started ", p.stderr)
+        j = self.report(rep)
+        self.assertEqual(j["stale_uploads_aborted"], 1)
+        self.assertEqual(j["repos"][0]["stale_uploads_aborted"], 1)
+        self.assertEqual(j["files_failed"], 0)
+        self.assertEqual(self.uploads(port, creds, prefix), [])
+        out = os.path.join(FX.tmp, f"readback-kill-{server}")
+        self.aws(port, creds, "s3", "cp", "--recursive", "--quiet", f"s3://castor-test/{prefix}/", out)
+        self.assert_repo(out, "org/base", prefix="org/base")
+
+        rep = os.path.join(FX.tmp, f"kill-again-{server}.json")
+        p = self.mirror("org/base", "--to", uri, "--report", rep, env=env)
+        self.assertIn("nothing to transfer", p.stderr)
+        self.assertEqual(self.report(rep)["stale_uploads_aborted"], 0)
+
+    def test_killed_mid_file_moto(self):
+        self.killed_mid_file("moto")
+
+    def test_killed_mid_file_swift(self):
+        self.killed_mid_file("swift")
+
 
 if __name__ == "__main__":
     ap = argparse.ArgumentParser()
