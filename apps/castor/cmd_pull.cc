@@ -19,6 +19,7 @@ struct PullFlags {
   std::string output;
   int jobs = 8;
   bool no_resume = false;
+  bool buffered = false;
   bool quiet = false;
 };
 
@@ -66,6 +67,7 @@ int Run(const PullFlags& f) {
   DownloadOptions opts;
   opts.parallelism = f.jobs;
   opts.resume = !f.no_resume;
+  opts.direct_io = !f.buffered;
   opts.progress = [&](uint64_t done, uint64_t total) { progress.Update(done, total); };
   auto r = DownloadFile(*wired->cas, *id, f.output, opts);
   if (!r.ok()) {
@@ -91,6 +93,9 @@ const Command kPull("pull", [](CLI::App& app, int& exit_code) {
   cmd->add_option("-o,--output", f->output, "Output path")->required();
   cmd->add_option("--jobs", f->jobs, "Byte ranges in flight")->check(CLI::Range(1, 64));
   cmd->add_flag("--no-resume", f->no_resume, "Ignore a partial download from an earlier run");
+  cmd->add_flag("--buffered", f->buffered,
+                "Write through the page cache (by default the bulk of the file is written with "
+                "O_DIRECT where the filesystem allows, leaving the cache alone)");
   cmd->add_flag("-q,--quiet", f->quiet, "No progress output");
   cmd->callback([f, &exit_code] { exit_code = Run(*f); });
 });

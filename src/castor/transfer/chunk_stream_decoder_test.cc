@@ -29,7 +29,8 @@ TEST(ChunkStreamDecoder, AnySplitDecodesTheSameChunks) {
     });
     size_t pos = 0;
     while (pos < x.bytes.size()) {
-      size_t n = std::min<size_t>(x.bytes.size() - pos, 1 + rng.Next() % (round < 10 ? 16 : 200'000));
+      size_t n =
+          std::min<size_t>(x.bytes.size() - pos, 1 + rng.Next() % (round < 10 ? 16 : 200'000));
       ASSERT_TRUE(d.Feed(ByteSpan(x.bytes).subspan(pos, n)).ok());
       pos += n;
     }

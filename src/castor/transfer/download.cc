@@ -9,14 +9,15 @@
 #include <cstring>
 #include <fstream>
 #include <map>
-#include <optional>
 #include <mutex>
+#include <optional>
 #include <sstream>
 #include <thread>
 
 #include "castor/format/xorb/chunk_codec.h"
 #include "castor/hash/xet_hash.h"
 #include "castor/transfer/chunk_stream_decoder.h"
+#include "castor/transfer/write_batch.h"
 
 namespace castor {
 
@@ -46,26 +47,15 @@ struct Unit {
 class Fd {
  public:
   explicit Fd(int fd = -1) : fd_(fd) {}
-  ~Fd() { if (fd_ >= 0) ::close(fd_); }
+  ~Fd() {
+    if (fd_ >= 0) ::close(fd_);
+  }
   Fd(const Fd&) = delete;
   int get() const { return fd_; }
 
  private:
   int fd_;
 };
-
-Status PwriteAll(int fd, ByteSpan data, uint64_t offset, const std::string& path) {
-  while (!data.empty()) {
-    ssize_t n = ::pwrite(fd, data.data(), data.size(), off_t(offset));
-    if (n < 0) {
-      if (errno == EINTR) continue;
-      return ErrnoError("write " + path, errno);
-    }
-    data = data.subspan(size_t(n));
-    offset += uint64_t(n);
-  }
-  return Status::OK();
-}
 
 Status PreadAll(int fd, MutableByteSpan out, uint64_t offset, const std::string& path) {
   while (!out.empty()) {
@@ -81,56 +71,6 @@ Status PreadAll(int fd, MutableByteSpan out, uint64_t offset, const std::string&
   return Status::OK();
 }
 
-// Decoded chunks on their way to the file. Chunks bound for consecutive file offsets (the usual
-// case: a term's chunks follow each other) collect here and reach the file in one pwrite of up to
-// kBatchBytes. Per-chunk pwrites of ~64 KiB from several workers made ext4 serialise them on the
-// inode lock, and the waiters spun: about a tenth of a pull's CPU.
-class WriteBatch {
- public:
-  static constexpr size_t kBatchBytes = size_t{2} << 20;
-
-  WriteBatch(int fd, const std::string& path) : fd_(fd), path_(path) {}
-
-  // Room for the next chunk of `n` bytes at the end of the batch (flushing first if full). The
-  // caller fills it, then calls Place() or DropLast().
-  Result<MutableByteSpan> Append(size_t n) {
-    if (n == 0 || n > kXorbMaxChunkBytes) return Corruption("chunk of " + std::to_string(n) + " bytes");
-    if (len_ + n > kBatchBytes + kXorbMaxChunkBytes) CASTOR_RETURN_IF_ERROR(Flush());
-    if (buf_.size() < len_ + n) buf_.resize(kBatchBytes + kXorbMaxChunkBytes);
-    last_ = n;
-    return MutableByteSpan(buf_.data() + len_, n);
-  }
-  // The chunk just appended belongs at file offset `at`.
-  Status Place(uint64_t at) {
-    if (len_ > 0 && start_ + len_ != at) {
-      // Not contiguous with the batch: write the batch, keep the chunk as the start of the next.
-      CASTOR_RETURN_IF_ERROR(PwriteAll(fd_, ByteSpan(buf_.data(), len_), start_, path_));
-      std::memmove(buf_.data(), buf_.data() + len_, last_);
-      len_ = 0;
-    }
-    if (len_ == 0) start_ = at;
-    len_ += last_;
-    last_ = 0;
-    if (len_ >= kBatchBytes) return Flush();
-    return Status::OK();
-  }
-  void DropLast() { last_ = 0; }
-  Status Flush() {
-    if (len_ == 0) return Status::OK();
-    Status s = PwriteAll(fd_, ByteSpan(buf_.data(), len_), start_, path_);
-    len_ = 0;
-    return s;
-  }
-
- private:
-  int fd_;
-  const std::string& path_;
-  Bytes buf_;
-  uint64_t start_ = 0;  // file offset of buf_[0]
-  size_t len_ = 0;      // bytes placed
-  size_t last_ = 0;     // bytes appended, not yet placed
-};
-
 // Builds units from a reconstruction and attaches each term to the range covering it.
 Result<std::vector<Unit>> PlanUnits(const protocol::QueryReconstructionResponseV2& r,
                                     uint64_t* size) {
@@ -140,10 +80,12 @@ Result<std::vector<Unit>> PlanUnits(const protocol::QueryReconstructionResponseV
     for (const auto& f : fetches) {
       for (const auto& range : f.ranges) {
         if (range.chunks.start >= range.chunks.end || range.bytes.end < range.bytes.start) {
-          return Corruption("reconstruction: an empty or inverted range for xorb " + xorb.ToXetHex());
+          return Corruption("reconstruction: an empty or inverted range for xorb " +
+                            xorb.ToXetHex());
         }
         by_xorb[xorb].push_back(units.size());
-        units.push_back({xorb, f.url, range.chunks, {range.bytes.start, range.bytes.end + 1}, {}, {}});
+        units.push_back(
+            {xorb, f.url, range.chunks, {range.bytes.start, range.bytes.end + 1}, {}, {}});
       }
     }
   }
@@ -181,7 +123,7 @@ std::string JournalHeader(const Hash& id, uint64_t size) {
 }
 
 std::map<std::string, std::vector<HashAndSize>> ReadJournal(const std::string& path,
-                                                           const std::string& header) {
+                                                            const std::string& header) {
   std::map<std::string, std::vector<HashAndSize>> out;
   std::ifstream in(path);
   std::string line;
@@ -238,11 +180,14 @@ Result<DownloadReport> DownloadFile(client::CasClient& cas, const Hash& file_id,
   // Resume what an earlier attempt finished and can still prove.
   struct stat st;
   bool reuse = options.resume && ::stat(partial.c_str(), &st) == 0 && uint64_t(st.st_size) == size;
-  auto journaled = reuse ? ReadJournal(journal_path, header)
-                         : std::map<std::string, std::vector<HashAndSize>>{};
+  auto journaled =
+      reuse ? ReadJournal(journal_path, header) : std::map<std::string, std::vector<HashAndSize>>{};
   Fd fd(::open(partial.c_str(), O_RDWR | O_CREAT | (journaled.empty() ? O_TRUNC : 0), 0644));
   if (fd.get() < 0) return ErrnoError("open " + partial, errno);
   if (::ftruncate(fd.get(), off_t(size)) != 0) return ErrnoError("truncate " + partial, errno);
+  // Large aligned writes bypass the page cache where the filesystem allows (see WriteBatch).
+  Fd direct_fd(options.direct_io ? ::open(partial.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC) : -1);
+  std::atomic<bool> direct_ok{direct_fd.get() >= 0};
   for (Unit& u : units) {
     auto it = journaled.find(u.JournalKey());
     if (it != journaled.end() && VerifyOnDisk(fd.get(), partial, u, it->second)) {
@@ -279,7 +224,7 @@ Result<DownloadReport> DownloadFile(client::CasClient& cas, const Hash& file_id,
     u.hashes.clear();
     u.hashes.reserve(u.chunks.end - u.chunks.start);
     uint32_t c = u.chunks.start;
-    WriteBatch batch(fd.get(), partial);
+    WriteBatch batch(fd.get(), direct_fd.get(), &direct_ok, partial);
     ChunkDecoder codec;
     ChunkStreamDecoder decoder([&](const ChunkHeader& h, ByteSpan payload) -> Status {
       if (c >= u.chunks.end) return Corruption("more chunks than the range names");

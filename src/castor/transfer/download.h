@@ -20,6 +20,9 @@ namespace castor {
 struct DownloadOptions {
   int parallelism = 8;  // byte ranges in flight
   bool resume = true;   // reuse a journaled partial download
+  // Write the aligned bulk of the file with O_DIRECT where the filesystem allows (no page-cache
+  // copy; the file is not left in the cache). False: ordinary buffered writes.
+  bool direct_io = true;
   // Called (from any thread, serialized) as bytes land: (bytes done, total).
   std::function<void(uint64_t, uint64_t)> progress;
 };

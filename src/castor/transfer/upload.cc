@@ -21,7 +21,8 @@ namespace fs = std::filesystem;
 
 uint64_t NowUnix() {
   return uint64_t(std::chrono::duration_cast<std::chrono::seconds>(
-                      std::chrono::system_clock::now().time_since_epoch()).count());
+                      std::chrono::system_clock::now().time_since_epoch())
+                      .count());
 }
 
 // Per-endpoint folder of the shard cache: shards only mean something to the server they went to.

@@ -7,28 +7,35 @@
 
 namespace castor {
 
-// Record i is compressed from its raw bytes into `scratch`, then moved to the write cursor. The
-// compressed record is never longer than the raw one (the encoder stores a chunk raw when the
-// codec does not shrink it), so the write cursor never passes the start of the next unread raw
-// record: nothing is overwritten before it has been read.
+// Record i is compressed from its raw bytes to the write cursor. The compressed record is never
+// longer than the raw one (the encoder stores a chunk raw when the codec does not shrink it), so
+// the cursor never passes the start of the raw record being read. The encoder may use up to
+// MaxRecordSize(n) bytes at its destination, though: it writes straight to the cursor only when
+// that room ends before the raw chunk starts (once earlier chunks have saved enough), and into
+// `scratch` otherwise, copied to the cursor unless it is the unchanged raw record already there.
 Status CompressXorbInPlace(SerializedXorb& x, ChunkEncoder& encoder, Bytes& scratch) {
   const size_t need = ChunkEncoder::MaxRecordSize(kXorbMaxChunkBytes);
   if (scratch.size() < need) scratch.resize(need);
+  uint8_t* const base = x.bytes.data();
   size_t out = 0;
   for (size_t i = 0; i < x.chunks.size(); ++i) {
     BuiltChunk& c = x.chunks[i];
     const size_t in = c.physical_offset;
     const size_t n = c.uncompressed_size;
-    if (c.scheme != CompressionScheme::kNone || in < out || in + kChunkHeaderSize + n > x.bytes.size()) {
+    if (c.scheme != CompressionScheme::kNone || in < out ||
+        in + kChunkHeaderSize + n > x.bytes.size()) {
       return InvalidArgument("xorb " + x.hash.ToXetHex() + ": chunk " + std::to_string(i) +
                              " is not a raw record where the xorb says");
     }
+    const ByteSpan chunk(base + in + kChunkHeaderSize, n);
+    const bool direct = out + ChunkEncoder::MaxRecordSize(n) <= in + kChunkHeaderSize;
     CASTOR_ASSIGN_OR_RETURN(ChunkHeader h,
-                            encoder.Encode(ByteSpan(x.bytes.data() + in + kChunkHeaderSize, n),
-                                           scratch.data()));
+                            encoder.Encode(chunk, direct ? base + out : scratch.data()));
     const size_t len = kChunkHeaderSize + h.compressed_size;
     if (len > kChunkHeaderSize + n) return Internal("a compressed record grew past its raw form");
-    std::memcpy(x.bytes.data() + out, scratch.data(), len);
+    if (!direct && !(out == in && h.scheme == CompressionScheme::kNone)) {
+      std::memcpy(base + out, scratch.data(), len);
+    }
     c.physical_offset = uint32_t(out);
     c.scheme = h.scheme;
     out += len;
