@@ -140,8 +140,14 @@ int Run(const MirrorFlags& f) {
     if (!r.error.empty()) continue;
     for (const auto& file : r.files) {
       if (c.dry_run) {
-        std::printf("%-10s %12llu %s\n", std::string(mirror::FileResultName(file.result)).c_str(),
-                    (unsigned long long)file.size, file.key.c_str());
+        std::string reuse;
+        if (file.bytes_reused) {
+          reuse = "  (" + mirror::HumanBytes(double(file.size - file.bytes_reused)) +
+                  " to fetch, " + mirror::HumanBytes(double(file.bytes_reused)) +
+                  " from the store)";
+        }
+        std::printf("%-10s %12llu %s%s\n", std::string(mirror::FileResultName(file.result)).c_str(),
+                    (unsigned long long)file.size, file.key.c_str(), reuse.c_str());
       } else if (file.result == mirror::FileResult::kFailed) {
         std::printf("failed     %s: %s\n", file.key.c_str(), file.error.c_str());
       }
@@ -156,11 +162,15 @@ int Run(const MirrorFlags& f) {
       std::printf("failed     %s@%s: %s\n", r.repo.c_str(), r.revision.c_str(), r.error.c_str());
   }
   const auto& s = *report;
+  const std::string reused =
+      s.bytes_reused ? ", " + mirror::HumanBytes(double(s.bytes_reused)) + " from the store" : "";
   if (c.dry_run) {
     std::fprintf(
-        stderr, "castor mirror: dry run: would copy %llu files (%s to fetch), %llu present (%s)\n",
+        stderr,
+        "castor mirror: dry run: would copy %llu files (%s to fetch%s), %llu present (%s)\n",
         (unsigned long long)s.files_copied, mirror::HumanBytes(double(s.bytes_transferred)).c_str(),
-        (unsigned long long)s.files_skipped, mirror::HumanBytes(double(s.bytes_present)).c_str());
+        reused.c_str(), (unsigned long long)s.files_skipped,
+        mirror::HumanBytes(double(s.bytes_present)).c_str());
   } else if (s.files_copied == 0 && s.files_failed == 0 && s.ok()) {
     std::fprintf(
         stderr, "castor mirror: up to date: nothing to transfer (%llu files, %s already present)\n",
@@ -168,11 +178,11 @@ int Run(const MirrorFlags& f) {
   } else {
     std::fprintf(
         stderr,
-        "castor mirror: copied %llu files (%s) in %.1f s (%s/s), %llu already present, %llu "
+        "castor mirror: copied %llu files (%s%s) in %.1f s (%s/s), %llu already present, %llu "
         "failed; "
         "%llu Hub requests, %llu retries, %llu rate-limited\n",
         (unsigned long long)s.files_copied, mirror::HumanBytes(double(s.bytes_transferred)).c_str(),
-        s.seconds,
+        reused.c_str(), s.seconds,
         mirror::HumanBytes(s.seconds > 0 ? double(s.bytes_transferred) / s.seconds : 0).c_str(),
         (unsigned long long)s.files_skipped, (unsigned long long)s.files_failed,
         (unsigned long long)hub.counters().requests.load(),

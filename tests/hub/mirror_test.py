@@ -634,6 +634,20 @@ class CastorStore(MirrorBase):
         self.assertNotIn("bytes_reused", model)   # an empty store: every byte from the Hub
         self.assertGreaterEqual(base_sent, size)
 
+        # A dry run asks for the reconstruction only, and says what would come from where.
+        rep = os.path.join(FX.tmp, "castor-xtuned-dry.json")
+        sent = upstream_sent()
+        p = self.mirror("org/xtuned", "--to", "castor://" + store, "--dry-run", "--report", rep)
+        self.assertLess(upstream_sent() - sent, 64 << 10)
+        line = next(l for l in p.stdout.splitlines() if "model.safetensors" in l)
+        self.assertIn("from the store", line)
+        dry = self.report(rep)
+        dry_model = next(f for f in dry["repos"][0]["files"] if f["path"] == "model.safetensors")
+        self.assertGreaterEqual(dry_model["bytes_reused"], 0.8 * size)
+        self.assertEqual(dry["bytes_reused"], dry_model["bytes_reused"])
+        self.assertLess(dry["bytes_transferred"], 0.2 * size + 1000)
+        self.assertIn("from the store", p.stderr)
+
         rep = os.path.join(FX.tmp, "castor-xtuned.json")
         sent = upstream_sent()
         p = self.mirror("org/xtuned", "--to", "castor://" + store, "--report", rep)
@@ -648,6 +662,7 @@ class CastorStore(MirrorBase):
         self.assertGreaterEqual(model["bytes_reused"], 0.8 * size, p.stderr)
         self.assertEqual(model["bytes"] + model["bytes_reused"], size)
         self.assertEqual(j["bytes_reused"], model["bytes_reused"])
+        self.assertEqual(dry_model["bytes_reused"], model["bytes_reused"])   # the dry run was right
         self.assertLess(tuned_sent, 0.2 * size)
         self.assertIn("bytes read from the store instead of the Hub", p.stderr)
 

@@ -321,15 +321,21 @@ Result<DownloadStats> HubClient::Download(const RepoRef& repo, std::string_view 
   }
 }
 
-Status HubClient::DownloadOnce(const RepoRef& repo, std::string_view commit, const RepoFile& file,
-                               Attempt& a) {
+http::Request HubClient::ResolveRequest(const RepoRef& repo, std::string_view commit,
+                                        const RepoFile& file) const {
   http::Request req;
   req.url = options_.endpoint + "/" + repo.path() + "/resolve/" + EncodeRevision(commit) + "/" +
             http::UriEncode(file.path, true);
   req.headers.emplace_back("Accept-Encoding", "identity");
-  Authorize(req);
   req.stall_timeout = options_.stall_timeout;
   req.follow_redirects = false;
+  return req;
+}
+
+Status HubClient::DownloadOnce(const RepoRef& repo, std::string_view commit, const RepoFile& file,
+                               Attempt& a) {
+  http::Request req = ResolveRequest(repo, commit, file);
+  Authorize(req);
   gate_.Wait();
   counters_.requests++;
   http::BodySink sink = a.Sink();
@@ -387,28 +393,57 @@ Status HubClient::FollowRedirect(std::string url, const RepoFile& file, Attempt&
   return FailedPrecondition("too many redirects");
 }
 
-Status HubClient::XetDownload(const http::Response& resolve, const RepoFile& file, Attempt& a) {
+struct HubClient::XetSession {
+  Hash file_id;
+  std::unique_ptr<client::TokenSource> tokens;
+  std::unique_ptr<client::CasClient> cas;
+};
+
+Result<HubClient::XetSession> HubClient::OpenXet(const http::Response& resolve) {
+  XetSession x;
   auto id = Hash::FromXetHex(resolve.header("X-Xet-Hash"));
   if (!id) return Corruption("X-Xet-Hash is not a Xet hash");
+  x.file_id = *id;
   auto links = ParseLinkHeader(resolve.header("Link"));
   auto auth = links.find("xet-auth");
   if (auth == links.end()) return FailedPrecondition("no xet-auth link on the resolve answer");
   // The Hub token goes to the token endpoint only if that endpoint is on the Hub's origin.
   std::string hub_token = UrlOrigin(auth->second) == origin_ ? options_.token : "";
-  auto tokens = client::EndpointToken(http_, auth->second, hub_token);
-  auto first = tokens->Token(false);
+  x.tokens = client::EndpointToken(http_, auth->second, hub_token);
+  auto first = x.tokens->Token(false);
   if (!first.ok()) return first.status();
-  std::string cas_url = tokens->cas_url();
+  std::string cas_url = x.tokens->cas_url();
   if (cas_url.empty()) return Corruption("token endpoint gave no casUrl");
   client::CasClientOptions copt;
   copt.endpoint = cas_url;
   copt.stall_timeout = options_.stall_timeout;
-  client::CasClient cas(http_, tokens.get(), copt);
+  x.cas = std::make_unique<client::CasClient>(http_, x.tokens.get(), copt);
+  return x;
+}
+
+Status HubClient::XetDownload(const http::Response& resolve, const RepoFile& file, Attempt& a) {
+  CASTOR_ASSIGN_OR_RETURN(XetSession x, OpenXet(resolve));
   a.stats.path = DownloadPath::kXet;
   XetStreamStats xs;
-  CASTOR_RETURN_IF_ERROR(StreamXetFile(cas, *id, file.size, a.Sink(), 2, a.source, &xs));
+  CASTOR_RETURN_IF_ERROR(StreamXetFile(*x.cas, x.file_id, file.size, a.Sink(), 2, a.source, &xs));
   a.stats.xet_bytes_local = xs.bytes_local;
   return Status::OK();
+}
+
+Result<protocol::QueryReconstructionResponseV2> HubClient::XetReconstruction(
+    const RepoRef& repo, std::string_view commit, const RepoFile& file) {
+  const std::string what = repo.path() + "@" + std::string(commit).substr(0, 12) + ": " + file.path;
+  // GET, not HEAD: the answer for a Xet file is a redirect, which is not followed.
+  http::Request req = ResolveRequest(repo, commit, file);
+  CASTOR_ASSIGN_OR_RETURN(http::Response r, Call(req, what, nullptr));
+  if (r.status >= 400) return HubError(r, what, !options_.token.empty());
+  if (r.header("X-Xet-Hash").empty() || !options_.use_xet) {
+    return FailedPrecondition(what + ": not served through Xet");
+  }
+  CASTOR_ASSIGN_OR_RETURN(XetSession x, OpenXet(r));
+  auto rec = x.cas->Reconstruct(x.file_id, std::nullopt);
+  if (!rec.ok()) return rec.status().WithContext(what);
+  return rec;
 }
 
 }  // namespace castor::hub

@@ -87,12 +87,20 @@ class HubClient {
   Result<DownloadStats> Download(const RepoRef& repo, std::string_view commit, const RepoFile& file,
                                  const http::BodySink& sink, XetTermSource* source = nullptr);
 
+  // The Xet reconstruction of a Xet-backed file (its terms: chunk ranges of the Hub's xorbs), as
+  // a download would get it; FailedPrecondition if the Hub does not serve the file through Xet.
+  // Lets a dry run say what a download would fetch.
+  Result<protocol::QueryReconstructionResponseV2> XetReconstruction(const RepoRef& repo,
+                                                                    std::string_view commit,
+                                                                    const RepoFile& file);
+
   RateGate& rate_gate() { return gate_; }
   const HubCounters& counters() const { return counters_; }
   const HubClientOptions& options() const { return options_; }
 
  private:
   struct Attempt;
+  struct XetSession;
   // Sends with the Hub token (only to the Hub's origin), the rate gate and retries of 429, 5xx
   // and transport errors. Returns the last response (any status) or the last transport error.
   Result<http::Response> Call(http::Request req, std::string_view what, const http::BodySink* sink);
@@ -105,6 +113,10 @@ class HubClient {
                       Attempt& a);
   Status FollowRedirect(std::string url, const RepoFile& file, Attempt& a);
   Status XetDownload(const http::Response& resolve, const RepoFile& file, Attempt& a);
+  // The CAS client (and its token source) for the file a resolve answer names.
+  Result<XetSession> OpenXet(const http::Response& resolve);
+  http::Request ResolveRequest(const RepoRef& repo, std::string_view commit,
+                               const RepoFile& file) const;
 
   http::HttpClient* http_;
   HubClientOptions options_;

@@ -298,6 +298,22 @@ FileOutcome StoreOne(Job& job, const hub::RepoFile& file, FileOutcome out) {
   return out;
 }
 
+// For a dry run: the bytes of a Xet-backed file that a download would read from the store
+// rather than the Hub (its reconstruction's terms whose upstream chunks are recorded).
+uint64_t ReusableBytes(Job& job, const hub::RepoFile& file) {
+  auto rec = job.hub.XetReconstruction(job.repo, job.commit, file);
+  if (!rec.ok()) {
+    job.log("note: " + file.path + ": no reconstruction to estimate reuse (" +
+            rec.status().ToString() + "); counting every byte");
+    return 0;
+  }
+  uint64_t reused = 0;
+  for (const protocol::Term& t : rec->terms) {
+    if (job.upstream.Lookup(t.hash, t.range)) reused += t.unpacked_length;
+  }
+  return std::min<uint64_t>(reused, file.size);
+}
+
 std::string ManifestJson(const RepoOutcome& r, const std::vector<hub::RepoFile>& files) {
   nlohmann::json j{{"repo", r.repo}, {"revision", r.revision}, {"commit", r.commit}};
   j["files"] = nlohmann::json::array();
@@ -345,6 +361,7 @@ RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::Hu
       o.result = config.dry_run ? FileResult::kWouldSkip : FileResult::kSkipped;
     } else if (config.dry_run) {
       o.result = FileResult::kWouldCopy;
+      if (!files[i].xet_hash.empty()) o.bytes_reused = ReusableBytes(job, files[i]);
     } else {
       todo.push_back(i);
       if (progress) {

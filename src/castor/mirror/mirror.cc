@@ -65,7 +65,7 @@ void MirrorReport::Tally() {
           break;
         case FileResult::kWouldCopy:
           files_copied++;
-          bytes_transferred += f.size;
+          bytes_transferred += f.size - std::min(f.size, f.bytes_reused);
           break;
         case FileResult::kSkipped:
         case FileResult::kWouldSkip:
