@@ -7,8 +7,9 @@
 # castor: bench/format_bench (Google Benchmark, CPU time per core, median of RUNS repetitions).
 # lz4: `lz4 -b1 -B131072` (level 1, 128 KiB blocks like a maximal chunk; median of RUNS runs of
 # its best-of-iterations figure; lz4 times wall clock, so run this on an idle machine).
-# Also prints the compression ratios on bf16 for none, LZ4, BG4+LZ4, castor's choice and trying
-# both codecs on every chunk.
+# Also prints castor's BG4 build stages on their own (the prediction of every chunk, though a
+# build predicts only every 4th chunk of a numeric run; the byte grouping) and the compression
+# ratios on bf16 for none, LZ4, BG4+LZ4, castor's choice and trying both codecs on every chunk.
 #
 # Usage: bench/compare-format.sh     Environment: BUILD_DIR (default build), RUNS (default 5)
 set -euo pipefail
@@ -77,8 +78,12 @@ row "build xorb, bf16, BG4 forced (no prediction)" BuildBf16Bg4Only PeerLz4Compr
   "${lz4c[bf16-grouped]}"
 row "build xorb, bf16, LZ4 only (peer: LZ4 of bf16)" BuildBf16Lz4Only PeerLz4CompressBf16 \
   "${lz4c[bf16]}"
+row "  stage: scheme prediction of every bf16 chunk" StagePredictBf16 "" "-"
+row "  stage: BG4 grouping of every bf16 chunk" StageBg4SplitBf16 "" "-"
 echo
 echo "Compression ratios on bf16-like weights (uncompressed / serialized, headers included):"
 "$bench" ratios
-echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores"
+echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores;" \
+  "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//');" \
+  "$(lz4 -V 2>&1 | head -1 | sed 's/ by .*//')"
 echo "lz4 -b1 -B131072 ratios: bf16 ${lz4r[bf16]}, bf16-grouped ${lz4r[bf16-grouped]}, random ${lz4r[random]}"

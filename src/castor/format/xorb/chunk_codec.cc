@@ -12,9 +12,10 @@ namespace castor {
 Result<size_t> ChunkEncoder::CompressWith(CompressionScheme s, ByteSpan chunk, uint8_t* dst) {
   size_t cap = Lz4FrameEncoder::Bound(chunk.size());
   if (s == CompressionScheme::kLz4) return lz4_.Compress(chunk, dst, cap);
-  grouped_.resize(chunk.size());
+  // Grown only, never shrunk: resizing per chunk would zero-fill the regrown part every time.
+  if (grouped_.size() < chunk.size()) grouped_.resize(chunk.size());
   Bg4Split(chunk, grouped_.data());
-  return lz4_.Compress(grouped_, dst, cap);
+  return lz4_.Compress(ByteSpan(grouped_.data(), chunk.size()), dst, cap);
 }
 
 CompressionScheme ChunkEncoder::NextPredictedScheme(ByteSpan chunk) {
