@@ -506,8 +506,9 @@ Result<IncompleteWritePage> LocalStore::ListIncompleteWrites(std::string_view pr
   std::sort(all.begin(), all.end(), order);
   IncompleteWritePage page;
   for (auto& w : all) {
+    std::string_view key = w.key, id = w.id;
     if ((!after_key.empty() || !after_id.empty()) &&
-        std::tie(w.key, w.id) <= std::tie(after_key, after_id))
+        std::tie(key, id) <= std::tie(after_key, after_id))
       continue;
     if (page.writes.size() == max) {
       page.next_key = page.writes.back().key;
