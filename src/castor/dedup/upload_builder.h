@@ -60,6 +60,10 @@ class UploadBuilder {
   // Cuts the last partial xorb (if any). Call once, after the last file.
   std::optional<SerializedXorb> Finish();
 
+  // Whether adding a new chunk of `size` bytes now would complete the current xorb (and start the
+  // next one, in the buffer given to Recycle() if any).
+  bool WouldCut(size_t size) const { return builder_.num_chunks() > 0 && !builder_.Fits(size); }
+
   // Hands back the buffer of a xorb returned earlier, once the caller is done with it, so the next
   // xorb is packed into memory that is already resident (see XorbBuilder::Recycle).
   void Recycle(Bytes buffer) { builder_.Recycle(std::move(buffer)); }

@@ -35,8 +35,8 @@ std::string CacheDir(const std::string& root, const std::string& endpoint) {
 // asks the server whether it has the xorb, compresses it in place (the codec's work is spread over
 // the workers instead of serialising with chunking) and sends it. Push() hands a xorb over only
 // when a worker is free, and a sent xorb's buffer goes back to the scanning thread for the next
-// xorb, so at most `parallelism` + 1 xorb buffers exist (the one being packed and one per worker),
-// and they stay resident instead of being faulted in afresh for every xorb.
+// xorb (BufferForNextXorb), so about `parallelism` + 1 xorb buffers exist (the one being packed
+// and one per worker), and they stay resident instead of being faulted in afresh for every xorb.
 class XorbUploader {
  public:
   XorbUploader(client::CasClient& cas, int parallelism, CompressionPolicy compression)
@@ -54,9 +54,14 @@ class XorbUploader {
     ready_.notify_one();
     return Status::OK();
   }
-  // A buffer of a xorb that was sent (empty if none is free yet).
-  Bytes TakeBuffer() {
-    std::lock_guard lock(mu_);
+  // A buffer for the xorb about to start: one a sent xorb left; nothing (allocate afresh) while
+  // fewer xorbs than workers are in flight; otherwise waits until a worker finishes one (Push
+  // would wait for that anyway).
+  Bytes BufferForNextXorb() {
+    std::unique_lock lock(mu_);
+    space_.wait(lock, [&] {
+      return !free_.empty() || busy_ + queue_.size() < limit_ || !error_.ok();
+    });
     if (free_.empty()) return Bytes();
     Bytes b = std::move(free_.back());
     free_.pop_back();
@@ -209,13 +214,13 @@ Result<UploadReport> UploadPaths(client::CasClient& cas, const std::vector<std::
     auto scanned = ScanFile(path, scan, [&](ByteSpan data, const ScannedChunk& c) -> Status {
       if (first || IsGlobalDedupEligible(c.hash)) CASTOR_RETURN_IF_ERROR(maybe_query(c.hash));
       first = false;
-      CASTOR_ASSIGN_OR_RETURN(std::optional<SerializedXorb> cut, builder.AddChunk(data, c.hash));
-      if (cut) {
-        CASTOR_RETURN_IF_ERROR(uploader.Push(std::move(*cut)));
-        if (Bytes spare = uploader.TakeBuffer(); spare.capacity() > 0) {
+      if (builder.WouldCut(c.length) && !builder.IsKnown(c.hash)) {
+        if (Bytes spare = uploader.BufferForNextXorb(); spare.capacity() > 0) {
           builder.Recycle(std::move(spare));
         }
       }
+      CASTOR_ASSIGN_OR_RETURN(std::optional<SerializedXorb> cut, builder.AddChunk(data, c.hash));
+      if (cut) CASTOR_RETURN_IF_ERROR(uploader.Push(std::move(*cut)));
       return Status::OK();
     });
     if (!scanned.ok()) {

@@ -16,8 +16,8 @@
 namespace castor {
 
 struct UploadOptions {
-  // Xorbs compressing and uploading at once. Memory: about parallelism + 2 xorb buffers of up to
-  // 64 MiB (one per worker, the one being packed, one spare) plus the scan's blocks.
+  // Xorbs compressing and uploading at once. Memory: about parallelism + 1 xorb buffers of up to
+  // 64 MiB (one per worker and the one being packed) plus the scan's blocks (~10 MiB).
   int parallelism = 2;
   bool global_dedup = true;      // ask the server about first and eligible chunks
   std::string shard_cache_dir;   // shards of earlier pushes ("" = no cache)
