@@ -33,8 +33,11 @@ Pushed Push(UploadBuilder& b, const std::vector<Bytes>& files, XorbStore& store)
       off += len;
       Hash h = ChunkHash(c);
       chunks.push_back({h, len});
+      // WouldCut announces exactly the new chunks whose addition completes a xorb.
+      const bool announced = b.WouldCut(len) && !b.IsKnown(h);
       auto cut = b.AddChunk(c, h);
       EXPECT_TRUE(cut.ok()) << cut.status().ToString();
+      EXPECT_EQ(announced, cut.ok() && cut->has_value());
       if (cut.ok() && *cut) store[(*cut)->hash] = (*cut)->bytes;
     }
     p.ids.push_back(FileHash(chunks));
