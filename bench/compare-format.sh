@@ -85,5 +85,5 @@ echo "Compression ratios on bf16-like weights (uncompressed / serialized, header
 "$bench" ratios
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores;" \
   "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//');" \
-  "$(lz4 -V 2>&1 | head -1 | sed 's/ by .*//')"
+  "lz4 $(lz4 -V 2>&1 | grep -o 'v[0-9.]*[0-9]' | head -1)"
 echo "lz4 -b1 -B131072 ratios: bf16 ${lz4r[bf16]}, bf16-grouped ${lz4r[bf16-grouped]}, random ${lz4r[random]}"
