@@ -75,7 +75,9 @@ const Command kPush("push", [](CLI::App& app, int& exit_code) {
       "Prints one line per file, <file-id> <size> <path>, and a summary on stderr.");
   f->cas.Add(cmd);
   cmd->add_option("paths", f->paths, "Files or directories")->required();
-  cmd->add_option("--jobs", f->jobs, "Xorbs uploading at once (each holds up to 64 MiB)")
+  cmd->add_option("--jobs", f->jobs,
+                  "Xorbs compressing and uploading at once (memory: about jobs + 1 xorbs of up "
+                  "to 64 MiB each)")
       ->check(CLI::Range(1, 64));
   cmd->add_flag("--no-global-dedup", f->no_global_dedup,
                 "Do not ask the server which chunks it already has");
