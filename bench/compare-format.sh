@@ -4,7 +4,8 @@
 #   bf16.bin          bf16-like weights (normal values, per-tensor and per-row scales)
 #   bf16-grouped.bin  the same, byte-grouped (BG4) chunk by chunk: what BG4 chunks LZ4-compress
 #   random.bin        incompressible bytes
-# castor: bench/format_bench (Google Benchmark, CPU time per core, median of RUNS repetitions).
+# castor: bench/format_bench (Google Benchmark, CPU time per core, median of RUNS repetitions,
+# interleaved with the in-process liblz4 peers).
 # lz4: `lz4 -b1 -B131072` (level 1, 128 KiB blocks like a maximal chunk; median of RUNS runs of
 # its best-of-iterations figure; lz4 times wall clock, so run this on an idle machine).
 # Also prints castor's BG4 build stages on their own (the prediction of every chunk, though a
@@ -42,7 +43,10 @@ for f in bf16 bf16-grouped random; do
   lz4d[$f]=$(awk '{print $1/1000}' "$work/d" | median | awk '{printf "%.2f", $1}')
 done
 
+# Repetitions of all benchmarks interleaved in random order, so that a burst of load from other
+# processes spreads over castor and the peers instead of landing on one of them.
 "$bench" --benchmark_repetitions="$runs" --benchmark_report_aggregates_only=true \
+  --benchmark_enable_random_interleaving=true \
   --benchmark_format=json --benchmark_min_time=0.5 >"$work/bench.json" 2>/dev/null
 declare -A gb wall
 while read -r name value w; do gb[$name]=$value; wall[$name]=$w; done < <(python3 - "$work/bench.json" <<'PY'
