@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Transfer speed over loopback: castor push / castor pull against castor serve (local-directory
 # store), beside peers measured in the same run on the same file:
-#   1. pull: `castor pull` vs the official Hugging Face JS client (@huggingface/hub 2.17.5,
+#   1. pull: `castor pull` (and `castor pull --buffered`, writing through the page cache instead of
+#      O_DIRECT) vs the official Hugging Face JS client (@huggingface/hub 2.17.5,
 #      XetBlob streamed to a file, tests/interop-hub/xetblob_download.mjs) from the same server;
 #      peak RSS of both (GNU time);
 #   2. push of new data: `castor push --no-cache` to a server with an empty store (a fresh
@@ -15,8 +16,8 @@
 #
 # Usage: bench/compare-transfer.sh [SIZE_MIB]   (default 1024)
 # Environment: BUILD_DIR (default build), CASTOR (default $BUILD_DIR/castor), RUNS (default 3),
-#   KIND (bf16|random, default bf16),
-#   BENCH_DIR (default /tmp/castor-bench-transfer).
+#   KIND (bf16|random, default bf16), PEER (1 = also run XetBlob, default; 0 = castor only, e.g.
+#   to compare two castor builds), BENCH_DIR (default /tmp/castor-bench-transfer).
 # Needs: a Release build (castor, bench/chunking_bench), node + tests/interop-hub/setup.sh,
 #   GNU time.
 set -euo pipefail
@@ -26,6 +27,7 @@ build=${BUILD_DIR:-$root/build}
 [[ "$build" = /* ]] || build="$root/$build"
 runs=${RUNS:-3}
 kind=${KIND:-bf16}
+peer_on=${PEER:-1}
 work=${BENCH_DIR:-/tmp/castor-bench-transfer}
 castor=${CASTOR:-$build/castor}
 gen="$build/bench/chunking_bench"
@@ -36,7 +38,7 @@ die() { echo "compare-transfer.sh: $*" >&2; exit 1; }
 [[ "$size_mib" =~ ^[1-9][0-9]*$ ]] || die "SIZE_MIB must be a positive integer"
 [[ "$kind" == bf16 || "$kind" == random ]] || die "KIND must be bf16 or random"
 [[ -x "$castor" && -x "$gen" ]] || die "build first: BUILD_DIR=$build scripts/build.sh"
-[[ -d "$root/tests/interop-hub/node_modules/@huggingface/hub" ]] ||
+[[ "$peer_on" == 0 || -d "$root/tests/interop-hub/node_modules/@huggingface/hub" ]] ||
   die "run tests/interop-hub/setup.sh (npm ci) first"
 for t in node /usr/bin/time cmp; do command -v "$t" >/dev/null || die "$t not found"; done
 mkdir -p "$work"
@@ -149,14 +151,28 @@ measure repush_cache ":" -- "$castor" push --endpoint "$url" --cache-dir "$work/
 out="$work/pulled.bin"
 measure pull "rm -f '$out' '$out'.castor*" -- "$castor" pull -q --no-resume --endpoint "$url" "$file_id" -o "$out"
 cmp -s "$out" "$input" || die "castor pull returned different bytes"
-token_url="$url/api/models/bench/model/xet-read-token/main"
-measure xetblob "rm -f '$out'" -- node "$peer" "$token_url" "$file_id" "$bytes" "$out"
-cmp -s "$out" "$input" || die "XetBlob returned different bytes"
+has_buffered=0  # builds before O_DIRECT pulls have no --buffered
+if "$castor" pull --help 2>/dev/null | grep -q -- --buffered; then
+  has_buffered=1
+  measure pull_buffered "rm -f '$out' '$out'.castor*" -- "$castor" pull -q --no-resume --buffered --endpoint "$url" "$file_id" -o "$out"
+  cmp -s "$out" "$input" || die "castor pull --buffered returned different bytes"
+fi
+if [[ "$peer_on" != 0 ]]; then
+  token_url="$url/api/models/bench/model/xet-read-token/main"
+  measure xetblob "rm -f '$out'" -- node "$peer" "$token_url" "$file_id" "$bytes" "$out"
+  cmp -s "$out" "$input" || die "XetBlob returned different bytes"
+fi
 rm -f "$out"
 
 echo "pull (castor serve -> file, loopback)"
-row "XetBlob (@huggingface/hub 2.17.5, node $(node --version))" xetblob
-row "castor pull" pull xetblob
+if [[ "$peer_on" != 0 ]]; then
+  row "XetBlob (@huggingface/hub 2.17.5, node $(node --version))" xetblob
+  row "castor pull" pull xetblob
+  if [[ $has_buffered == 1 ]]; then row "castor pull --buffered (through the page cache)" pull_buffered xetblob; fi
+else
+  row "castor pull" pull
+  if [[ $has_buffered == 1 ]]; then row "castor pull --buffered (through the page cache)" pull_buffered; fi
+fi
 echo "push of new data (empty server, --no-cache)"
 row "castor push" push_new
 echo "    $push_summary"
