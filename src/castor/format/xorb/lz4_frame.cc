@@ -95,6 +95,20 @@ Result<ByteSpan> Lz4FrameDecoder::DecompressToBuffer(ByteSpan frame, size_t expe
 }
 
 Status Lz4FrameDecoder::Run(ByteSpan frame, MutableByteSpan out, size_t expected_size) {
+  Status s = RunFrame(frame, out, expected_size);
+  if (!s.ok()) {
+    // A fresh context after any error: liblz4 (1.9.4) keeps the content size a bad frame
+    // declared across LZ4F_resetDecompressionContext, and every later frame that declares none
+    // would then fail as "frameSize_wrong".
+    LZ4F_freeDecompressionContext(static_cast<LZ4F_dctx*>(dctx_));
+    LZ4F_dctx* d = nullptr;
+    if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION))) throw std::bad_alloc();
+    dctx_ = d;
+  }
+  return s;
+}
+
+Status Lz4FrameDecoder::RunFrame(ByteSpan frame, MutableByteSpan out, size_t expected_size) {
   auto* d = static_cast<LZ4F_dctx*>(dctx_);
   LZ4F_resetDecompressionContext(d);
   LZ4F_decompressOptions_t opts{};

@@ -50,6 +50,7 @@ class Lz4FrameDecoder {
 
  private:
   Status Run(ByteSpan frame, MutableByteSpan dst, size_t expected_size);
+  Status RunFrame(ByteSpan frame, MutableByteSpan dst, size_t expected_size);
 
   void* dctx_;  // LZ4F_dctx*
   Bytes buffer_;

@@ -1,6 +1,7 @@
 #include "castor/format/xorb/lz4_frame.h"
 
 #include <gtest/gtest.h>
+#include <lz4frame.h>
 
 #include "castor/base/splitmix64.h"
 #include "castor/format/testing/synthetic_data.h"
@@ -56,6 +57,31 @@ TEST(Lz4Frame, RejectsWrongLengthTruncationAndTrailingBytes) {
   EXPECT_NE(s.message().find("trailing"), std::string::npos) << s.ToString();
   // The decoder is reusable after errors.
   ASSERT_TRUE(dec.Decompress(frame, out).ok());
+  EXPECT_EQ(out, in);
+}
+
+// liblz4 keeps a frame's declared content size across LZ4F_resetDecompressionContext: after a
+// corrupt frame that declared one, every later frame without one failed ("frameSize_wrong").
+// Found by chunk_decoder_fuzz.
+TEST(Lz4Frame, ReusableAfterACorruptFrameThatDeclaredItsSize) {
+  Bytes in = SyntheticText(100000, 6);
+  LZ4F_preferences_t p{};
+  p.frameInfo.blockSizeID = LZ4F_max64KB;
+  p.frameInfo.contentSize = in.size();
+  Bytes sized(LZ4F_compressFrameBound(in.size(), &p));
+  size_t n = LZ4F_compressFrame(sized.data(), sized.size(), in.data(), in.size(), &p);
+  ASSERT_FALSE(LZ4F_isError(n));
+  sized.resize(n);
+  Lz4FrameDecoder dec;
+  Bytes out(in.size());
+  ASSERT_TRUE(dec.Decompress(sized, out).ok());  // a declared content size is accepted
+  ASSERT_EQ(out, in);
+  Bytes bad = sized;
+  StoreLE32(bad.data() + 15, 1u << 17);  // first block: 128 KiB, over the declared 64 KiB
+  EXPECT_EQ(dec.Decompress(bad, out).code(), StatusCode::kCorruption);
+  Bytes frame = Compress(in);  // castor's frames declare no content size
+  Status s = dec.Decompress(frame, out);
+  ASSERT_TRUE(s.ok()) << s.ToString();
   EXPECT_EQ(out, in);
 }
 
