@@ -188,6 +188,10 @@ Result<DownloadReport> DownloadFile(client::CasClient& cas, const Hash& file_id,
   // Large aligned writes bypass the page cache where the filesystem allows (see WriteBatch).
   Fd direct_fd(options.direct_io ? ::open(partial.c_str(), O_WRONLY | O_DIRECT | O_CLOEXEC) : -1);
   std::atomic<bool> direct_ok{direct_fd.get() >= 0};
+  // Allocated up front, direct writes are overwrites of allocated (unwritten) blocks, which ext4
+  // lets run concurrently; into holes each one would take the inode lock for its whole I/O. Only a
+  // hint: filesystems without fallocate just allocate as they go.
+  if (direct_ok && size > 0) (void)::fallocate(fd.get(), 0, 0, off_t(size));
   for (Unit& u : units) {
     auto it = journaled.find(u.JournalKey());
     if (it != journaled.end() && VerifyOnDisk(fd.get(), partial, u, it->second)) {
