@@ -91,13 +91,6 @@ SchemePrediction SchemePredictor::Predict(ByteSpan chunk) {
   const size_t segments = n >= 2 * kSegments * kSegmentBytes ? kSegments : 1;
   const size_t piece =
       segments == 1 ? std::min(n, kSegments * kSegmentBytes) & ~size_t{3} : kSegmentBytes;
-  // The sample is usually not in cache yet: ask for all of it at once, so that its pieces
-  // arrive in parallel instead of each stalling the histogram loop in turn.
-  for (size_t s = 0; s < segments; ++s) {
-    const size_t offset =
-        segments == 1 ? 0 : ((2 * s + 1) * n / (2 * segments) - piece / 2) & ~size_t{3};
-    for (size_t i = 0; i < piece; i += 64) __builtin_prefetch(chunk.data() + offset + i);
-  }
   std::array<std::array<uint32_t, 256>, 4> total{};
   double best_segment_gain = -1.0;
   double worst_segment_gain = -1.0;
