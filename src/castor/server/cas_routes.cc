@@ -35,7 +35,8 @@ class CasRoutes {
       opt.scope = scope;
       opt.max_body = max_body;
       opt.name = name;
-      return r.Add(method, pattern, [self, fn](Request& q) { return (self.get()->*fn)(q); }, opt);
+      return r.Add(
+          method, pattern, [self, fn](Request& q) { return (self.get()->*fn)(q); }, opt);
     };
     CASTOR_RETURN_IF_ERROR(add("GET", "/v2/reconstructions/{file_id}", &CasRoutes::ReconstructV2,
                                Scope::kRead, 0, "reconstruction_v2"));
@@ -53,8 +54,8 @@ class CasRoutes {
                                Scope::kWrite, kMaxXorbBody, "xorb_upload"));
     CASTOR_RETURN_IF_ERROR(add("HEAD", "/v1/xorbs/{prefix}/{hash}", &CasRoutes::HeadXorb,
                                Scope::kRead, 0, "xorb_head"));
-    CASTOR_RETURN_IF_ERROR(
-        add("POST", "/v1/shards", &CasRoutes::PostShardV1, Scope::kWrite, kMaxShardBody, "shard_upload"));
+    CASTOR_RETURN_IF_ERROR(add("POST", "/v1/shards", &CasRoutes::PostShardV1, Scope::kWrite,
+                               kMaxShardBody, "shard_upload"));
     CASTOR_RETURN_IF_ERROR(add("POST", "/v2/shards", &CasRoutes::PostShardV2, Scope::kWrite,
                                kMaxShardBody, "shard_upload_v2"));
     // Signed byte ranges of stored xorbs: the signature is the authorisation.
@@ -68,8 +69,8 @@ class CasRoutes {
     return Hash::FromXetHex(q.Param(name));
   }
   static Response BadHash(const char* what) {
-    return Response::Error(400, "invalid_argument", std::string("not a valid ") + what +
-                                                        " (64 hex digits expected)");
+    return Response::Error(400, "invalid_argument",
+                           std::string("not a valid ") + what + " (64 hex digits expected)");
   }
   void Count(CounterVec* c, const char* result) {
     if (metrics_ && c) c->Inc({result});
@@ -128,7 +129,8 @@ class CasRoutes {
         // S3 serves one range per GET: one entry per range, all with the same presigned URL.
         auto url = UrlFor(xorb, {});
         if (!url.ok()) return StoreError(url.status(), "presign");
-        for (const auto& f : fetches) out.xorbs[xorb].push_back({*url, {{f.chunks, Inclusive(f.bytes)}}});
+        for (const auto& f : fetches)
+          out.xorbs[xorb].push_back({*url, {{f.chunks, Inclusive(f.bytes)}}});
       } else {
         std::vector<protocol::ByteRange> ranges;
         protocol::XorbFetchV2 entry;
@@ -144,7 +146,7 @@ class CasRoutes {
   }
 
   Result<std::vector<protocol::FetchInfo>> FetchInfoFor(const Hash& xorb,
-                                                       const std::vector<cas::PlannedFetch>& fs) {
+                                                        const std::vector<cas::PlannedFetch>& fs) {
     std::vector<protocol::FetchInfo> out;
     for (const auto& f : fs) {
       CASTOR_ASSIGN_OR_RETURN(std::string url, UrlFor(xorb, {f.bytes}));
@@ -213,7 +215,8 @@ class CasRoutes {
     if (!id) return BadHash("file id");
     auto rec = cas_->GetFile(*id);
     if (!rec.ok()) return StoreError(rec.status(), "file");
-    return Response::Streamed(200, rec->size(), [](MutableByteSpan) -> Result<size_t> { return 0; });
+    return Response::Streamed(200, rec->size(),
+                              [](MutableByteSpan) -> Result<size_t> { return 0; });
   }
 
   Response DedupQuery(Request& q) {
@@ -240,7 +243,8 @@ class CasRoutes {
     q.audit_object = "xorb " + h->ToXetHex();
     auto r = cas_->PutXorb(*h, AsBytes(q.body));
     if (!r.ok()) {
-      if (r.status().code() == StatusCode::kInvalidArgument) Count(metrics_ ? metrics_->xorbs : nullptr, "rejected");
+      if (r.status().code() == StatusCode::kInvalidArgument)
+        Count(metrics_ ? metrics_->xorbs : nullptr, "rejected");
       return StoreError(r.status(), "xorb_put");
     }
     Count(metrics_ ? metrics_->xorbs : nullptr, *r ? "accepted" : "duplicate");
@@ -270,7 +274,8 @@ class CasRoutes {
   Response PostShardV1(Request& q) {
     auto r = PutShard(q);
     if (!r.ok()) return StoreError(r.status(), "shard_put");
-    return Response::Json(200, protocol::ToJson(protocol::ShardUploadResponse{r->registered_new ? 1 : 0}));
+    return Response::Json(
+        200, protocol::ToJson(protocol::ShardUploadResponse{r->registered_new ? 1 : 0}));
   }
 
   // The streaming form: validation progress, then exactly one terminal event. Validation runs
@@ -308,23 +313,24 @@ class CasRoutes {
     thread_local std::mt19937_64 rng{std::random_device{}()};
     ObjectStore* store = cas_->store();
     std::string key = cas::XorbKey(*h);
-    return RangesResponse(*ranges, *size,
-                          [store, key](uint64_t offset, MutableByteSpan out) -> Result<size_t> {
-                            // Streamed into the response buffer: GetRange would allocate and
-                            // zero a buffer per piece, then copy it.
-                            size_t n = 0;
-                            CASTOR_RETURN_IF_ERROR(store->ReadRange(
-                                key, offset, out.size(), [&](ByteSpan piece) -> Status {
-                                  if (piece.size() > out.size() - n) {
-                                    return Internal("store returned more than asked");
-                                  }
-                                  std::memcpy(out.data() + n, piece.data(), piece.size());
-                                  n += piece.size();
-                                  return Status::OK();
-                                }));
-                            return n;
-                          },
-                          rng());
+    return RangesResponse(
+        *ranges, *size,
+        [store, key](uint64_t offset, MutableByteSpan out) -> Result<size_t> {
+          // Read straight into the response buffer: GetRange would allocate and zero a buffer
+          // per piece, then copy it.
+          size_t n = 0;
+          CASTOR_RETURN_IF_ERROR(
+              store->ReadRange(key, offset, out.size(), [&](ByteSpan piece) -> Status {
+                if (piece.size() > out.size() - n) {
+                  return Internal("store returned more than asked");
+                }
+                std::memcpy(out.data() + n, piece.data(), piece.size());
+                n += piece.size();
+                return Status::OK();
+              }));
+          return n;
+        },
+        rng());
   }
 
   cas::CasService* cas_;
@@ -338,8 +344,8 @@ class CasRoutes {
 
 Status AddCasRoutes(Router& router, cas::CasService* cas, const UrlSigner* signer,
                     ServerMetrics* metrics, CasRoutesOptions options) {
-  return CasRoutes::Register(
-      router, std::make_shared<CasRoutes>(cas, signer, metrics, std::move(options)));
+  return CasRoutes::Register(router,
+                             std::make_shared<CasRoutes>(cas, signer, metrics, std::move(options)));
 }
 
 }  // namespace castor::server

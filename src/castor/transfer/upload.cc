@@ -59,9 +59,8 @@ class XorbUploader {
   // would wait for that anyway).
   Bytes BufferForNextXorb() {
     std::unique_lock lock(mu_);
-    space_.wait(lock, [&] {
-      return !free_.empty() || busy_ + queue_.size() < limit_ || !error_.ok();
-    });
+    space_.wait(lock,
+                [&] { return !free_.empty() || busy_ + queue_.size() < limit_ || !error_.ok(); });
     if (free_.empty()) return Bytes();
     Bytes b = std::move(free_.back());
     free_.pop_back();
