@@ -6,7 +6,7 @@
 #   peer:   node snapshot_download.mjs (the official @huggingface/hub snapshotDownload to disk)
 #           then aws s3 cp --recursive                 (the usual recipe)
 # ROUNDS times each (default 3), alternating who goes first; prints medians, the ratio, peak RSS,
-# and the local disk each used. Then the dedup case is out of scope here (castor:// is not built).
+# and the local disk each used. (The castor:// dedup case is measured by tests/hub/mirror_test.py.)
 # Usage: bench/compare-mirror.sh [SIZE]      SIZE in bytes or with K/M/G suffix (e.g. 256M for a quick run)
 #   env: BUILD_DIR (default build), ROUNDS (default 3), KEEP=1 keeps the temp directory.
 set -euo pipefail
