@@ -764,6 +764,12 @@ class S3(MirrorBase):
         self.mirror("org/base", "org/tuned", "--to", "castor://" + store, env=env)
         p = self.mirror("org/base", "org/tuned", "--to", "castor://" + store, env=env)
         self.assertIn("nothing to transfer", p.stderr)
+        # Xet-backed: the fine-tune's shared chunks are read back from the S3 store, not fetched.
+        rep = os.path.join(FX.tmp, f"cas-s3-xet-{prefix}.json")
+        self.mirror("org/xbase", "org/xtuned", "--to", "castor://" + store, "--report", rep, env=env)
+        tuned = next(r for r in self.report(rep)["repos"] if r["repo"] == "org/xtuned")
+        xmodel = next(f for f in tuned["files"] if f["path"] == "model.safetensors")
+        self.assertGreaterEqual(xmodel.get("bytes_reused", 0), 0.8 * FX.base_model_size)
         aws_env = {k: v for k, v in env.items() if k != "AWS_CA_BUNDLE"}
         get = lambda key: run(["aws", "--endpoint-url", f"http://127.0.0.1:{port}", "s3", "cp", "--quiet",
                                f"s3://castor-test/{prefix}/{key}", "-"], env=aws_env).stdout
