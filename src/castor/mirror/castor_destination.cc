@@ -182,22 +182,13 @@ class StoreTermSource final : public hub::XetTermSource {
   // The fetched terms are now stored as castor file `file`.
   Status Commit(const Hash& file) {
     std::lock_guard lock(mu_);
-    for (const Fetch& f : fetched_) {
-      CASTOR_RETURN_IF_ERROR(upstream_.Record(f.xorb, f.first_chunk, f.chunks, file, f.offset));
-    }
-    return Status::OK();
+    return upstream_.Record(file, fetched_);
   }
 
  private:
-  struct Fetch {
-    Hash xorb;
-    uint32_t first_chunk;
-    std::vector<HashAndSize> chunks;
-    uint64_t offset;
-  };
   UpstreamChunks& upstream_;
   std::mutex mu_;
-  std::vector<Fetch> fetched_;
+  std::vector<UpstreamChunks::Term> fetched_;
 };
 
 std::string Hex(const Hash& h) { return h.ToXetHex(); }
@@ -372,21 +363,8 @@ RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::Hu
   }
   if (config.dry_run) return r;
 
-  std::atomic<size_t> next{0};
-  auto worker = [&] {
-    for (size_t n; (n = next.fetch_add(1)) < todo.size();) {
-      size_t i = todo[n];
-      FileOutcome done = StoreOne(job, files[i], r.files[i]);
-      if (progress) progress->files_done++;
-      if (done.result == FileResult::kFailed)
-        log("FAILED " + r.repo + "/" + done.path + ": " + done.error);
-      r.files[i] = std::move(done);
-    }
-  };
-  std::vector<std::thread> threads;
-  int n = std::min<int>(config.jobs, static_cast<int>(todo.size()));
-  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+  RunFileJobs(config, todo, &r, progress, log,
+              [&](size_t i) { return StoreOne(job, files[i], r.files[i]); });
   if (!todo.empty()) {
     log(r.repo + ": " + std::to_string(job.xorb_bytes_new.load()) + " new xorb bytes stored for " +
         std::to_string(todo.size()) + " files");

@@ -364,22 +364,9 @@ RepoOutcome MirrorRepo(const MirrorConfig& config, const RepoSpec& spec, hub::Hu
   }
   if (config.dry_run) return r;
 
-  std::atomic<size_t> next{0};
   RepoJob job{config, hub, dest, progress, log, spec.repo, r.commit};
-  auto worker = [&] {
-    for (size_t n; (n = next.fetch_add(1)) < todo.size();) {
-      size_t i = todo[n];
-      FileOutcome done = CopyOne(job, files[i], r.files[i]);
-      if (progress) progress->files_done++;
-      if (done.result == FileResult::kFailed)
-        log("FAILED " + r.repo + "/" + done.path + ": " + done.error);
-      r.files[i] = std::move(done);
-    }
-  };
-  std::vector<std::thread> threads;
-  int n = std::min<int>(config.jobs, static_cast<int>(todo.size()));
-  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
-  for (auto& t : threads) t.join();
+  RunFileJobs(config, todo, &r, progress, log,
+              [&](size_t i) { return CopyOne(job, files[i], r.files[i]); });
 
   for (const auto& f : r.files) {
     if (f.result == FileResult::kFailed) return r;  // publish nothing for an incomplete commit
@@ -413,6 +400,26 @@ Result<MirrorReport> RunMirror(const MirrorConfig& config, hub::HubClient& hub, 
   return RunEachRepo(config, log, [&](const RepoSpec& spec) {
     return MirrorRepo(config, spec, hub, dest, progress, log, run_start);
   });
+}
+
+void RunFileJobs(const MirrorConfig& config, const std::vector<size_t>& todo, RepoOutcome* r,
+                 ProgressCounters* progress, const LogFn& log,
+                 const std::function<FileOutcome(size_t i)>& one) {
+  std::atomic<size_t> next{0};
+  auto worker = [&] {
+    for (size_t n; (n = next.fetch_add(1)) < todo.size();) {
+      const size_t i = todo[n];
+      FileOutcome done = one(i);
+      if (progress) progress->files_done++;
+      if (done.result == FileResult::kFailed)
+        log("FAILED " + r->repo + "/" + done.path + ": " + done.error);
+      r->files[i] = std::move(done);
+    }
+  };
+  std::vector<std::thread> threads;
+  const int n = std::min<int>(config.jobs, static_cast<int>(todo.size()));
+  for (int t = 0; t < n; ++t) threads.emplace_back(worker);
+  for (auto& t : threads) t.join();
 }
 
 Result<MirrorReport> RunEachRepo(const MirrorConfig& config, const LogFn& log,

@@ -87,6 +87,13 @@ std::optional<std::vector<hub::RepoFile>> ResolveAndSelect(const MirrorConfig& c
                                                            hub::HubClient& hub, const LogFn& log,
                                                            RepoOutcome* r);
 
+// Runs `one(i)` for every file index in `todo`, config.jobs files at a time, and stores each
+// outcome in r->files[i], counting finished files in `progress` and logging failures: the
+// per-file loop both destinations share.
+void RunFileJobs(const MirrorConfig& config, const std::vector<size_t>& todo, RepoOutcome* r,
+                 ProgressCounters* progress, const LogFn& log,
+                 const std::function<FileOutcome(size_t i)>& one);
+
 // Validates the config, runs `one` for every repository in order (logging failures), and
 // totals the report: the loop both destinations share.
 Result<MirrorReport> RunEachRepo(const MirrorConfig& config, const LogFn& log,

@@ -99,22 +99,27 @@ std::optional<Bytes> UpstreamChunks::Read(const Hash& xorb, protocol::ChunkRange
   return out;
 }
 
-Status UpstreamChunks::Record(const Hash& xorb, uint32_t first_chunk,
-                              const std::vector<HashAndSize>& chunks, const Hash& file,
-                              uint64_t file_offset) {
-  if (chunks.empty()) return Status::OK();
-  std::string body;
+Status UpstreamChunks::Record(const Hash& file, const std::vector<Term>& terms) {
+  std::map<Hash, std::string> bodies;  // one record per touched xorb
   {
     std::lock_guard lock(mu_);
-    Chunks& known = LoadLocked(xorb);
-    uint64_t offset = file_offset;
-    for (size_t i = 0; i < chunks.size(); ++i) {
-      known[first_chunk + uint32_t(i)] = {chunks[i].hash, uint32_t(chunks[i].size), file, offset};
-      offset += chunks[i].size;
+    for (const Term& t : terms) {
+      if (t.chunks.empty()) continue;
+      Chunks& known = LoadLocked(t.xorb);
+      uint64_t offset = t.file_offset;
+      for (size_t i = 0; i < t.chunks.size(); ++i) {
+        known[t.first_chunk + uint32_t(i)] = {t.chunks[i].hash, uint32_t(t.chunks[i].size), file,
+                                              offset};
+        offset += t.chunks[i].size;
+      }
+      bodies[t.xorb].clear();
     }
-    body = SerializeRecord(xorb, known);
+    for (auto& [xorb, body] : bodies) body = SerializeRecord(xorb, xorbs_.at(xorb));
   }
-  return cas_.store()->Put(UpstreamXorbKey(xorb), AsBytes(body));
+  for (const auto& [xorb, body] : bodies) {
+    CASTOR_RETURN_IF_ERROR(cas_.store()->Put(UpstreamXorbKey(xorb), AsBytes(body)));
+  }
+  return Status::OK();
 }
 
 Result<Bytes> UpstreamChunks::ReadFileRange(cas::CasService& cas, const Hash& file, uint64_t offset,

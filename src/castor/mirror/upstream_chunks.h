@@ -54,10 +54,22 @@ class UpstreamChunks {
   // checked chunk by chunk against the recorded hashes; nullopt if unknown or any check fails.
   std::optional<Bytes> Read(const Hash& xorb, protocol::ChunkRange range, uint32_t length);
 
-  // Records chunks `first_chunk`... of `xorb`, now stored in castor file `file` from
-  // `file_offset` on, and writes the xorb's record to the store.
+  // A fetched term: chunks `first_chunk`... of upstream xorb `xorb`, at `file_offset` of a file.
+  struct Term {
+    Hash xorb;
+    uint32_t first_chunk = 0;
+    std::vector<HashAndSize> chunks;
+    uint64_t file_offset = 0;
+  };
+
+  // Records `terms`, now stored in castor file `file`, and writes the record of each xorb they
+  // touch to the store once.
+  Status Record(const Hash& file, const std::vector<Term>& terms);
+  // One term.
   Status Record(const Hash& xorb, uint32_t first_chunk, const std::vector<HashAndSize>& chunks,
-                const Hash& file, uint64_t file_offset);
+                const Hash& file, uint64_t file_offset) {
+    return Record(file, {Term{xorb, first_chunk, chunks, file_offset}});
+  }
 
   // Bytes [offset, offset + length) of a stored castor file, decoded from the store's xorbs.
   static Result<Bytes> ReadFileRange(cas::CasService& cas, const Hash& file, uint64_t offset,

@@ -100,6 +100,31 @@ TEST_F(UpstreamChunksTest, RecordedChunksReadBackFromTheStore) {
   EXPECT_TRUE(std::equal(again->begin(), again->end(), want.begin(), want.end()));
 }
 
+TEST_F(UpstreamChunksTest, AFilesTermsAreRecordedTogether) {
+  // Two terms of one xorb and one of another, as one file's fetched terms: one record per xorb.
+  UpstreamChunks up(cas_);
+  Hash other = ChunkHash(AsBytes("another upstream xorb"));
+  std::vector<UpstreamChunks::Term> terms{
+      {xorb_, 0, {chunks_.begin(), chunks_.begin() + 4}, offsets_[0]},
+      {other, 7, {chunks_.begin() + 4, chunks_.begin() + 6}, offsets_[4]},
+      {xorb_, 4, {chunks_.begin() + 6, chunks_.begin() + 9}, offsets_[6]}};
+  ASSERT_TRUE(up.Record(file_, terms).ok());
+  auto page = store_->List("mirrors/.xorbs/", "", 10);
+  ASSERT_TRUE(page.ok());
+  EXPECT_EQ(page->objects.size(), 2u);
+  UpstreamChunks later(cas_);
+  // xorb_'s chunks 4.. are the file's chunks 6..: [0, 7) of xorb_ is not one run of the file.
+  auto a = later.Read(xorb_, {2, 7}, uint32_t(Length(2, 4) + Length(6, 9)));
+  ASSERT_TRUE(a);
+  Bytes want(Slice(offsets_[2], offsets_[4]).begin(), Slice(offsets_[2], offsets_[4]).end());
+  ByteSpan tail = Slice(offsets_[6], offsets_[9]);
+  want.insert(want.end(), tail.begin(), tail.end());
+  EXPECT_EQ(*a, want);
+  auto b = later.Read(other, {7, 9}, Length(4, 6));
+  ASSERT_TRUE(b);
+  EXPECT_TRUE(std::equal(b->begin(), b->end(), Slice(offsets_[4], offsets_[6]).begin()));
+}
+
 TEST_F(UpstreamChunksTest, WrongHashesOrOffsetsGiveNothingRatherThanWrongBytes) {
   UpstreamChunks up(cas_);
   std::vector<HashAndSize> shifted(chunks_.begin(), chunks_.begin() + 5);
