@@ -2,6 +2,7 @@
 
 #include "castor/base/bytes.h"
 #include "castor/base/status.h"
+#include "castor/base/time_format.h"
 
 namespace castor {
 namespace {
@@ -52,6 +53,16 @@ TEST(Bytes, Hex) {
   EXPECT_EQ(*HexDecode("00ABff"), b);
   EXPECT_FALSE(HexDecode("abc").has_value());
   EXPECT_FALSE(HexDecode("zz").has_value());
+}
+
+TEST(TimeFormat, UtcWithAndWithoutMilliseconds) {
+  using namespace std::chrono;
+  system_clock::time_point t{milliseconds(1795938108123)};
+  EXPECT_EQ(FormatUtc(t), "2026-11-29T07:41:48Z");
+  EXPECT_EQ(FormatUtc(t, true), "2026-11-29T07:41:48.123Z");
+  EXPECT_EQ(FormatUtc(system_clock::time_point{}, true), "1970-01-01T00:00:00.000Z");
+  EXPECT_EQ(FormatUtc(system_clock::time_point{milliseconds(-1)}, true),
+            "1969-12-31T23:59:59.999Z");
 }
 
 }  // namespace

@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <thread>
 
+#include "castor/base/time_format.h"
 #include "castor/mirror/content_check.h"
 
 namespace castor::mirror {
@@ -276,15 +277,7 @@ namespace {
 
 std::string Iso8601(std::chrono::system_clock::time_point t) {
   if (t == std::chrono::system_clock::time_point::max()) return "an unknown time";
-  auto secs = std::chrono::floor<std::chrono::seconds>(t);
-  auto days = std::chrono::floor<std::chrono::days>(secs);
-  std::chrono::year_month_day ymd(days);
-  std::chrono::hh_mm_ss hms(secs - days);
-  char buf[32];
-  std::snprintf(buf, sizeof buf, "%04d-%02u-%02uT%02ld:%02ld:%02ldZ", int(ymd.year()),
-                unsigned(ymd.month()), unsigned(ymd.day()), long(hms.hours().count()),
-                long(hms.minutes().count()), long(hms.seconds().count()));
-  return buf;
+  return FormatUtc(t);
 }
 
 // Aborts the incomplete writes under the repository's keys that a killed earlier run left

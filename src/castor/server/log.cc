@@ -9,6 +9,8 @@
 #include <ctime>
 #include <nlohmann/json.hpp>
 
+#include "castor/base/time_format.h"
+
 namespace castor::server {
 
 Result<LogLevel> ParseLogLevel(std::string_view name) {
@@ -34,17 +36,7 @@ std::string_view LogLevelName(LogLevel level) {
   return "info";
 }
 
-std::string Rfc3339Now() {
-  auto now = std::chrono::system_clock::now();
-  auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(now.time_since_epoch()).count();
-  time_t secs = time_t(ms / 1000);
-  tm utc{};
-  gmtime_r(&secs, &utc);
-  char buf[64];
-  std::snprintf(buf, sizeof(buf), "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", utc.tm_year + 1900,
-                utc.tm_mon + 1, utc.tm_mday, utc.tm_hour, utc.tm_min, utc.tm_sec, int(ms % 1000));
-  return buf;
-}
+std::string Rfc3339Now() { return FormatUtc(std::chrono::system_clock::now(), true); }
 
 Status WriteLine(int fd, std::string_view line) {
   while (true) {
