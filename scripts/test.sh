@@ -3,8 +3,9 @@
 # packages of the interop tests), builds, and runs
 #   1. every test (unit, cross-layer, end-to-end, interop; S3 servers are started by the tests'
 #      own CTest fixtures) in a Release build;
-#   2. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (clang);
-#   3. each libFuzzer target for a bounded time (CASTOR_FUZZ_SECONDS, default 60), starting from
+#   2. the chunking tests on a build without the chunker's inline assembly;
+#   3. the unit tests again under AddressSanitizer + UndefinedBehaviorSanitizer (clang);
+#   4. each libFuzzer target for a bounded time (CASTOR_FUZZ_SECONDS, default 60), starting from
 #      its kept corpus, which also runs as regression tests in step 1.
 # Usage: scripts/test.sh [--no-asan] [--no-fuzz]
 set -uo pipefail
@@ -40,6 +41,16 @@ step "release build + all tests"
 BUILD_DIR=build scripts/build.sh || exit 1
 (cd build && ctest --output-on-failure -j"$jobs" --timeout 1200) 2>&1 | tee build/ctest.log
 count build/ctest.log
+
+# The chunker's fast scan is inline assembly on x86-64; its portable C++ form must give the same
+# chunks, so the chunking tests also run on a build that forces it.
+step "portable chunker (no inline assembly): chunking tests"
+cmake -S . -B build-portable -G Ninja -DCMAKE_BUILD_TYPE=Release -DCASTOR_BENCH=OFF \
+  -DCMAKE_CXX_FLAGS=-DCASTOR_PORTABLE_CHUNKER >/dev/null &&
+  cmake --build build-portable --target castor_chunking_test || exit 1
+(cd build-portable && ctest --output-on-failure -R '^(Chunker|GearTable)\.') 2>&1 |
+  tee build-portable/ctest.log
+count build-portable/ctest.log
 
 if [[ $asan == 1 ]]; then
   step "ASan/UBSan build + unit tests"

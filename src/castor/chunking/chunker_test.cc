@@ -237,6 +237,34 @@ TEST(Chunker, PlantedMatchAtEveryOffset) {
   }
 }
 
+// Several needles close together, so that more than one of the fast scan's parallel chains
+// matches in the same stretch of steps, and a chain that covers later bytes matches at an
+// earlier step than one covering earlier bytes: the first match in stream order must win, not
+// the first one found. Needle ends are drawn from the 48 KiB after the skipped prefix, where the
+// chains of one scan window run side by side.
+TEST(Chunker, EarliestOfSeveralNearbyMatchesWins) {
+  Bytes background(kMaxChunkSize + 4096);
+  const Bytes pattern = {3, 141, 59};
+  for (size_t k = 0; k < background.size(); ++k) background[k] = pattern[k % 3];
+  Bytes needle(64);
+  SplitMix64 rng(77);
+  for (uint64_t h = ~uint64_t{0}; (h & kGearMask) != 0;) {
+    rng.Fill(needle);
+    h = 0;
+    for (uint8_t b : needle) h = (h << 1) + kGearTable[b];
+  }
+  std::mt19937_64 pick(5);
+  for (int round = 0; round < 3000; ++round) {
+    Bytes data = background;
+    int needles = 2 + int(pick() % 4);
+    for (int k = 0; k < needles; ++k) {
+      size_t end = kMinChunkSize + pick() % (48 << 10);
+      std::copy(needle.begin(), needle.end(), data.begin() + (end - 64));
+    }
+    ASSERT_EQ(ChunkLengths(data), ReferenceLengths(data)) << "round " << round;
+  }
+}
+
 TEST(Chunker, AnySplitGivesIdenticalChunks) {
   std::mt19937_64 rng(99);
   Bytes data = SplitMix64::Generate(2 << 20, 5);
