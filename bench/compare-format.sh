@@ -9,7 +9,7 @@
 # lz4: `lz4 -b1 -B131072` (level 1, 128 KiB blocks like a maximal chunk; median of RUNS runs of
 # its best-of-iterations figure; lz4 times wall clock, so run this on an idle machine).
 # Also prints castor's BG4 build stages on their own (the prediction of every chunk, though a
-# build predicts only every 4th chunk of a numeric run; the byte grouping) and the compression
+# build predicts only every 16th chunk of a numeric run; the byte grouping) and the compression
 # ratios on bf16 for none, LZ4, BG4+LZ4, castor's choice and trying both codecs on every chunk.
 #
 # Usage: bench/compare-format.sh     Environment: BUILD_DIR (default build), RUNS (default 5)
