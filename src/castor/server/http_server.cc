@@ -121,9 +121,11 @@ class HttpServer::Impl {
     body_pool_.pop_back();
     return b;
   }
+  // The buffer keeps its size: the next body resizes it to its own length, and clearing it here
+  // would make that resize zero-fill the whole body first (4% of the server's CPU on a push).
+  // Every byte a body exposes is overwritten by the socket read before use.
   void ReturnBodyBuffer(std::string b) {
     if (b.capacity() < kPooledBodyMin) return;
-    b.clear();
     std::lock_guard lock(pool_mu_);
     if (body_pool_.size() < pool_limit_) body_pool_.push_back(std::move(b));
   }

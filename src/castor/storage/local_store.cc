@@ -9,6 +9,9 @@
 #include <atomic>
 #include <cerrno>
 #include <cstdio>
+#include <cstdlib>
+#include <cstring>
+#include <memory>
 #include <random>
 #include <tuple>
 #include <vector>
@@ -66,25 +69,114 @@ Status FsyncDir(const std::string& dir) {
   return Status::OK();
 }
 
+// Appends to a new file. An object expected to reach kDirectMinBytes is written with O_DIRECT
+// through a 4096-aligned staging buffer: its bytes go from that buffer to the disk instead of
+// being copied into the page cache first. Copying into the page cache is the most expensive
+// part of storing a xorb where fresh page-cache pages are costly (a VM touching guest memory
+// for the first time: 1 GiB of buffered writes took 1.0 s of CPU here, direct writes 0.1 s),
+// and a store that receives terabytes gains nothing from caching what it writes. Small objects,
+// the last partial block, and file systems that refuse O_DIRECT (tmpfs) use plain writes.
+class FileAppender {
+ public:
+  static constexpr size_t kDirectMinBytes = size_t{1} << 20;
+  static constexpr size_t kStage = size_t{1} << 20;
+  static constexpr size_t kAlign = 4096;
+
+  FileAppender(int fd, uint64_t expected_size) : fd_(fd) {
+    if (expected_size < kDirectMinBytes) return;
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_DIRECT) != 0) return;
+    buf_.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlign, kStage)));
+    if (buf_) {
+      direct_ = true;
+    } else {
+      ::fcntl(fd_, F_SETFL, flags);
+    }
+  }
+
+  Status Append(ByteSpan data, const std::string& what) {
+    if (!direct_) return WriteAll(fd_, data, what);
+    while (!data.empty()) {
+      size_t n = std::min(kStage - staged_, data.size());
+      std::memcpy(buf_.get() + staged_, data.data(), n);
+      staged_ += n;
+      data = data.subspan(n);
+      if (staged_ == kStage) CASTOR_RETURN_IF_ERROR(WriteStaged(kStage, what));
+    }
+    return Status::OK();
+  }
+
+  // Writes what is still staged; the file then holds every appended byte.
+  Status Finish(const std::string& what) {
+    if (!direct_) return Status::OK();
+    size_t aligned = staged_ / kAlign * kAlign;
+    if (aligned > 0) CASTOR_RETURN_IF_ERROR(WriteStaged(aligned, what));
+    if (staged_ == 0) return Status::OK();
+    StopDirect();  // the tail is not a whole block
+    Status st = WriteAll(fd_, ByteSpan(buf_.get(), staged_), what);
+    staged_ = 0;
+    return st;
+  }
+
+ private:
+  struct Free {
+    void operator()(uint8_t* p) const { std::free(p); }
+  };
+
+  // Writes buf_[0, n) (n a multiple of kAlign) and moves the rest of the staged bytes to the
+  // front. A file system that turns out to refuse direct writes gets plain ones.
+  Status WriteStaged(size_t n, const std::string& what) {
+    size_t done = 0;
+    while (done < n && direct_) {
+      ssize_t w = ::write(fd_, buf_.get() + done, n - done);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        if (errno != EINVAL) return ErrnoError(what, errno);
+        StopDirect();
+        break;
+      }
+      done += size_t(w);
+      if (done % kAlign != 0) StopDirect();  // a short write left the offset unaligned
+    }
+    if (done < n)
+      CASTOR_RETURN_IF_ERROR(WriteAll(fd_, ByteSpan(buf_.get() + done, n - done), what));
+    std::memmove(buf_.get(), buf_.get() + n, staged_ - n);
+    staged_ -= n;
+    return Status::OK();
+  }
+
+  void StopDirect() {
+    int flags = ::fcntl(fd_, F_GETFL);
+    if (flags >= 0) ::fcntl(fd_, F_SETFL, flags & ~O_DIRECT);
+    direct_ = false;
+  }
+
+  int fd_;
+  bool direct_ = false;
+  std::unique_ptr<uint8_t, Free> buf_;
+  size_t staged_ = 0;
+};
+
 class LocalStore;
 
 // A temp file in the object's directory; becomes the object on Commit.
 class LocalWriter final : public ObjectWriter {
  public:
-  LocalWriter(LocalStore* store, std::string key, bool if_absent)
-      : store_(store), key_(std::move(key)), if_absent_(if_absent) {}
+  LocalWriter(LocalStore* store, std::string key, bool if_absent, uint64_t expected_size)
+      : store_(store), key_(std::move(key)), if_absent_(if_absent), expected_size_(expected_size) {}
   ~LocalWriter() override { Abort(); }
   Status Open();
   Status Write(ByteSpan data) override {
     if (!error_.ok()) return error_;
     if (fd_ < 0)
       return FailedPrecondition("write " + key_ + ": writer already committed or aborted");
-    Status st = WriteAll(fd_, data, "write " + key_ + ": temp file " + tmp_);
+    Status st = appender_->Append(data, "write " + key_ + ": temp file " + tmp_);
     if (!st.ok()) Fail(st);
     return st;
   }
   Result<ObjectInfo> Commit(PutOutcome* outcome) override;
   void Abort() override {
+    appender_.reset();
     if (fd_ >= 0) {
       ::close(fd_);
       fd_ = -1;
@@ -100,8 +192,10 @@ class LocalWriter final : public ObjectWriter {
   LocalStore* store_;
   std::string key_;
   bool if_absent_;
+  uint64_t expected_size_;
   std::string dir_, tmp_;
   int fd_ = -1;
+  std::unique_ptr<FileAppender> appender_;
   Status error_;
 };
 
@@ -159,7 +253,13 @@ class LocalStore final : public ObjectStore {
     if (fd < 0)
       return ErrnoError(std::string(op) + " " + std::string(key) + ": create " + tmp, errno);
     Fd f(fd);
-    Status st = WriteAll(fd, data, std::string(op) + " " + std::string(key) + ": write " + tmp);
+    const std::string what = std::string(op) + " " + std::string(key) + ": write " + tmp;
+    Status st;
+    {
+      FileAppender out(fd, data.size());
+      st = out.Append(data, what);
+      if (st.ok()) st = out.Finish(what);
+    }
     if (st.ok() && options_.sync && ::fsync(fd) != 0)
       st = ErrnoError(std::string(op) + " " + std::string(key) + ": fsync " + tmp, errno);
     if (!st.ok()) {
@@ -325,7 +425,8 @@ class LocalStore final : public ObjectStore {
   Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view key,
                                                   const WriterOptions& options) override {
     CASTOR_RETURN_IF_ERROR(ValidateKey(key).WithContext("new-writer"));
-    auto w = std::make_unique<LocalWriter>(this, std::string(key), options.if_absent);
+    auto w = std::make_unique<LocalWriter>(this, std::string(key), options.if_absent,
+                                           options.expected_size);
     CASTOR_RETURN_IF_ERROR(w->Open());
     return std::unique_ptr<ObjectWriter>(std::move(w));
   }
@@ -377,6 +478,7 @@ Status LocalWriter::Open() {
     if (fd_ < 0 && errno != ENOENT) break;
   }
   if (fd_ < 0) return ErrnoError("new-writer " + key_ + ": create " + tmp_, errno);
+  appender_ = std::make_unique<FileAppender>(fd_, expected_size_);
   return Status::OK();
 }
 
@@ -384,6 +486,10 @@ Result<ObjectInfo> LocalWriter::Commit(PutOutcome* outcome) {
   if (!error_.ok()) return error_;
   if (fd_ < 0)
     return FailedPrecondition("commit " + key_ + ": writer already committed or aborted");
+  if (Status st = appender_->Finish("commit " + key_ + ": temp file " + tmp_); !st.ok()) {
+    Fail(st);
+    return error_;
+  }
   if (store_->options().sync && ::fsync(fd_) != 0) {
     Fail(ErrnoError("commit " + key_ + ": fsync " + tmp_, errno));
     return error_;

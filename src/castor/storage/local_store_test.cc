@@ -2,8 +2,10 @@
 // between processes, and that hostile keys never reach the file system.
 #include "castor/storage/local_store.h"
 
+#include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -11,6 +13,7 @@
 
 #include <filesystem>
 #include <fstream>
+#include <random>
 
 namespace castor {
 namespace {
@@ -219,6 +222,83 @@ TEST_F(LocalStoreTest, ReadersNeverSeeAPartialObject) {
   int status = 0;
   ::waitpid(pid, &status, 0);
   EXPECT_EQ(torn, 0);
+}
+
+// Pages of `path` in the page cache (mincore over a mapping of the file).
+size_t ResidentPages(const fs::path& path) {
+  int fd = ::open(path.c_str(), O_RDONLY);
+  if (fd < 0) return 0;
+  struct stat st;
+  ::fstat(fd, &st);
+  size_t n = size_t(st.st_size), page = size_t(::sysconf(_SC_PAGESIZE)), resident = 0;
+  void* m = n ? ::mmap(nullptr, n, PROT_READ, MAP_SHARED, fd, 0) : MAP_FAILED;
+  ::close(fd);
+  if (m == MAP_FAILED) return 0;
+  std::vector<unsigned char> v((n + page - 1) / page);
+  if (::mincore(m, n, v.data()) == 0)
+    for (unsigned char c : v) resident += c & 1;
+  ::munmap(m, n);
+  return resident;
+}
+
+// Objects of 1 MiB and more are written with O_DIRECT through an aligned staging buffer, the
+// tail that is not a whole block with a plain write. Every size around the block and staging
+// boundaries, written whole (Put) and in pieces of odd sizes (writer), reads back exactly; and
+// where the file system takes direct writes, the written object is (nearly) absent from the page
+// cache until it is read.
+TEST_F(LocalStoreTest, LargeObjectsAreWrittenAroundThePageCacheByteExact) {
+  const size_t mib = size_t{1} << 20;
+  const std::vector<size_t> sizes = {mib - 1,        mib,          mib + 1,
+                                     mib + 4095,     mib + 4096,   2 * mib - 4096 + 7,
+                                     3 * mib + 4097, 5 * mib + 123};
+  // Does this file system take O_DIRECT at all (tmpfs does not)?
+  bool direct_fs = false;
+  {
+    fs::path probe = root_ / "probe";
+    int fd = ::open(probe.c_str(), O_WRONLY | O_CREAT | O_DIRECT, 0644);
+    direct_fs = fd >= 0;
+    if (fd >= 0) ::close(fd);
+    fs::remove(probe);
+  }
+  std::mt19937_64 rng(11);
+  for (size_t n : sizes) {
+    Bytes data(n);
+    for (auto& b : data) b = uint8_t(rng());
+    const std::string put_key = "put/" + std::to_string(n), w_key = "writer/" + std::to_string(n);
+    ASSERT_TRUE(store_->Put(put_key, data).ok()) << n;
+    WriterOptions wo;
+    wo.expected_size = n;
+    auto w = store_->NewWriter(w_key, wo);
+    ASSERT_TRUE(w.ok()) << w.status().ToString();
+    for (size_t pos = 0; pos < n;) {
+      size_t piece = std::min<size_t>(n - pos, 1 + rng() % (700 << 10));
+      ASSERT_TRUE((*w)->Write(ByteSpan(data).subspan(pos, piece)).ok());
+      pos += piece;
+    }
+    ASSERT_TRUE((*w)->Commit().ok());
+    if (direct_fs && n >= 2 * mib) {
+      // Only the last partial block went through the page cache.
+      EXPECT_LE(ResidentPages(root_ / put_key), 2u) << n;
+      EXPECT_LE(ResidentPages(root_ / w_key), 2u) << n;
+    }
+    for (const std::string& key : {put_key, w_key}) {
+      auto got = store_->Get(key);
+      ASSERT_TRUE(got.ok()) << got.status().ToString();
+      EXPECT_TRUE(*got == data) << key;
+    }
+  }
+  // Small objects are plain writes; an aborted large writer leaves nothing.
+  {
+    WriterOptions wo;
+    wo.expected_size = 4 * mib;
+    auto w = store_->NewWriter("aborted", wo);
+    ASSERT_TRUE(w.ok());
+    ASSERT_TRUE((*w)->Write(Bytes(3 * mib + 5, 'z')).ok());
+    (*w)->Abort();
+  }
+  EXPECT_EQ(store_->Head("aborted").status().code(), StatusCode::kNotFound);
+  for (const auto& e : fs::recursive_directory_iterator(root_))
+    EXPECT_EQ(e.path().filename().string().find(".castor-tmp-"), std::string::npos) << e.path();
 }
 
 TEST_F(LocalStoreTest, DeleteRemovesEmptiedDirectories) {

@@ -10,6 +10,7 @@
 namespace castor {
 
 Result<size_t> ChunkEncoder::CompressWith(CompressionScheme s, ByteSpan chunk, uint8_t* dst) {
+  ++compressions_;
   size_t cap = Lz4FrameEncoder::Bound(chunk.size());
   if (s == CompressionScheme::kLz4) return lz4_.Compress(chunk, dst, cap);
   // Grown only, never shrunk: resizing per chunk would zero-fill the regrown part every time.
@@ -25,6 +26,8 @@ CompressionScheme ChunkEncoder::NextPredictedScheme(ByteSpan chunk) {
   }
   unchecked_ = 0;
   SchemePrediction p = predictor_.Predict(chunk);
+  skip_ = raw_run_ >= kRawRunToTrust && p.scheme == CompressionScheme::kLz4 &&
+          p.pooled_entropy >= kRawEntropyBits;
   // Decisive: a chunk large enough for four sampled quarters, each of them numeric.
   const bool decisive =
       p.scheme == CompressionScheme::kBg4Lz4 && !p.trial && p.best_segment_gain >= 0;
@@ -67,25 +70,32 @@ Result<ChunkHeader> ChunkEncoder::Encode(ByteSpan chunk, uint8_t* dst) {
     case CompressionPolicy::kLz4:
     case CompressionPolicy::kBg4Lz4:
     case CompressionPolicy::kPredict: {
+      skip_ = false;
       CompressionScheme s = policy_ == CompressionPolicy::kLz4      ? CompressionScheme::kLz4
                             : policy_ == CompressionPolicy::kBg4Lz4 ? CompressionScheme::kBg4Lz4
                                                                     : NextPredictedScheme(chunk);
+      if (skip_) break;  // stored raw untried: see kRawRunToTrust
       if (s == CompressionScheme::kBg4Lz4) {
         CASTOR_ASSIGN_OR_RETURN(size_t c, CompressWith(s, chunk, dst + kChunkHeaderSize));
         if (c < n) {
+          raw_run_ = 0;
           h.scheme = s;
           h.compressed_size = uint32_t(c);
           EncodeChunkHeader(h, dst);
           return h;
         }
         numeric_run_ = 0;  // not numeric after all (or not compressible): predict again
-        break;             // stored raw: the copy below overwrites the frame
+        ++raw_run_;
+        break;  // stored raw: the copy below overwrites the frame
       }
       CASTOR_ASSIGN_OR_RETURN(size_t c, CompressWith(s, chunk, frame_.data()));
       if (c < n) {
+        raw_run_ = 0;
         h.scheme = s;
         payload = frame_.data();
         len = c;
+      } else {
+        ++raw_run_;
       }
       break;
     }

@@ -106,6 +106,32 @@ TEST(ChunkCodec, NumericRunsSkipThePredictionAndRecheck) {
   }
 }
 
+// Inside a run of incompressible chunks, those whose sample looks random are stored raw
+// untried; compressible data after the run is compressed from its first chunk (text and
+// weights alike), and everything round-trips. The forced policies always try.
+TEST(ChunkCodec, IncompressibleRunsSkipTheAttemptButNotCompressibleData) {
+  for (int kind = 0; kind < 2; ++kind) {
+    ChunkEncoder enc(CompressionPolicy::kPredict);
+    for (int i = 0; i < 5; ++i) {
+      Bytes r = SplitMix64::Generate(65536, 400 + i);
+      Record rec = Encode(enc, r);
+      EXPECT_EQ(rec.header.scheme, CompressionScheme::kNone) << i;
+      EXPECT_EQ(Decode(rec), r);
+    }
+    EXPECT_EQ(enc.compressions(), uint64_t(kRawRunToTrust));  // the rest went untried
+    for (int i = 0; i < 3; ++i) {
+      Bytes t = kind == 0 ? SyntheticText(65536, 500 + i) : SyntheticBf16Weights(65536, 500 + i);
+      Record rec = Encode(enc, t);
+      EXPECT_EQ(Decode(rec), t);
+      EXPECT_EQ(rec.header.scheme, kind == 0 ? CompressionScheme::kLz4 : CompressionScheme::kBg4Lz4)
+          << "kind " << kind << " chunk " << i;
+    }
+  }
+  ChunkEncoder forced(CompressionPolicy::kLz4);
+  for (int i = 0; i < 4; ++i) (void)Encode(forced, SplitMix64::Generate(65536, 600 + i));
+  EXPECT_EQ(Encode(forced, SyntheticText(65536, 700)).header.scheme, CompressionScheme::kLz4);
+}
+
 // Random bytes inside a numeric run: stored raw (the BG4 frame it got is replaced), and the run
 // ends, so the next chunk is predicted again.
 TEST(ChunkCodec, IncompressibleChunkEndsANumericRun) {

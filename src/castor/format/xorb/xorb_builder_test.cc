@@ -94,7 +94,9 @@ TEST(XorbBuilder, CutsBeforeTheByteLimitSerializedAndUncompressed) {
     for (int i = 0; i < 4; ++i) {
       auto r = b.Add(Bytes(300, 'a'));
       ASSERT_TRUE(r.ok());
-      if (i < 3) EXPECT_FALSE(r->has_value());
+      if (i < 3) {
+        EXPECT_FALSE(r->has_value());
+      }
       if (i == 3) {
         ASSERT_TRUE(r->has_value());
         EXPECT_EQ((*r)->uncompressed_bytes, 900u);
