@@ -217,19 +217,30 @@ TEST(Chunker, FastPathEqualsReferenceOnRandomInputs) {
 // any 64-byte stretch gets one) of a periodic background that never matches on its own. Catches
 // a fast path that carries a wrong hash across its internal blocks: that only shows when a match
 // falls in the few bytes after a block and the background is not constant.
-TEST(Chunker, PlantedMatchAtEveryOffset) {
+// `size` bytes of a period-3 pattern whose gear hash never matches.
+Bytes NeverMatchingBackground(size_t size) {
   const Bytes pattern = {3, 141, 59};
-  Bytes background(kMaxChunkSize + 200);
-  for (size_t k = 0; k < background.size(); ++k) background[k] = pattern[k % 3];
-  ASSERT_EQ(ReferenceLengths(background), (std::vector<uint32_t>{131072, 200}));
+  Bytes background(size);
+  for (size_t k = 0; k < size; ++k) background[k] = pattern[k % 3];
+  return background;
+}
 
+// 64 random bytes (drawn from `seed`) after which the gear hash matches, whatever came before.
+Bytes MatchingNeedle(uint64_t seed) {
   Bytes needle(64);
-  SplitMix64 rng(2024);
+  SplitMix64 rng(seed);
   for (uint64_t h = ~uint64_t{0}; (h & kGearMask) != 0;) {
     rng.Fill(needle);
     h = 0;
     for (uint8_t b : needle) h = (h << 1) + kGearTable[b];
   }
+  return needle;
+}
+
+TEST(Chunker, PlantedMatchAtEveryOffset) {
+  const Bytes background = NeverMatchingBackground(kMaxChunkSize + 200);
+  ASSERT_EQ(ReferenceLengths(background), (std::vector<uint32_t>{131072, 200}));
+  const Bytes needle = MatchingNeedle(2024);
   for (size_t end = kMinChunkSize - 64; end < kMaxChunkSize + 64; end += 61) {
     Bytes data(background.begin(), background.begin() + end + 100);
     std::copy(needle.begin(), needle.end(), data.begin() + (end - 64));
@@ -243,16 +254,8 @@ TEST(Chunker, PlantedMatchAtEveryOffset) {
 // the first one found. Needle ends are drawn from the 48 KiB after the skipped prefix, where the
 // chains of one scan window run side by side.
 TEST(Chunker, EarliestOfSeveralNearbyMatchesWins) {
-  Bytes background(kMaxChunkSize + 4096);
-  const Bytes pattern = {3, 141, 59};
-  for (size_t k = 0; k < background.size(); ++k) background[k] = pattern[k % 3];
-  Bytes needle(64);
-  SplitMix64 rng(77);
-  for (uint64_t h = ~uint64_t{0}; (h & kGearMask) != 0;) {
-    rng.Fill(needle);
-    h = 0;
-    for (uint8_t b : needle) h = (h << 1) + kGearTable[b];
-  }
+  const Bytes background = NeverMatchingBackground(kMaxChunkSize + 4096);
+  const Bytes needle = MatchingNeedle(77);
   std::mt19937_64 pick(5);
   for (int round = 0; round < 3000; ++round) {
     Bytes data = background;
