@@ -5,7 +5,9 @@
 #include <fcntl.h>
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <signal.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -297,6 +299,51 @@ TEST_F(LocalStoreTest, LargeObjectsAreWrittenAroundThePageCacheByteExact) {
     (*w)->Abort();
   }
   EXPECT_EQ(store_->Head("aborted").status().code(), StatusCode::kNotFound);
+  for (const auto& e : fs::recursive_directory_iterator(root_))
+    EXPECT_EQ(e.path().filename().string().find(".castor-tmp-"), std::string::npos) << e.path();
+}
+
+// A write that the file system refuses midway (here the process's file-size limit, which fails
+// write() with EFBIG as a full disk fails it with ENOSPC) gives an error naming the key, leaves
+// neither the object nor a temp file, and the store keeps working: for direct and plain writes,
+// whole objects and writers. Runs in a child process, which owns the limit.
+TEST_F(LocalStoreTest, AWriteThatFailsMidwayLeavesNothing) {
+  pid_t pid = ::fork();
+  ASSERT_GE(pid, 0);
+  if (pid == 0) {
+    ::signal(SIGXFSZ, SIG_IGN);
+    struct rlimit lim = {3u << 20, 3u << 20};
+    if (::setrlimit(RLIMIT_FSIZE, &lim) != 0) ::_exit(10);
+    auto s = OpenLocalStore(root_.string());
+    if (!s.ok()) ::_exit(11);
+    ObjectStore& store = **s;
+    int code = 20;
+    for (size_t n : {size_t{8} << 20, (size_t{3} << 20) + 1}) {  // direct, then a partial block
+      Status put = store.Put("big/object", Bytes(n, 'x'));
+      if (put.ok() || put.message().find("big/object") == std::string::npos) ::_exit(code);
+      WriterOptions wo;
+      wo.expected_size = n;
+      auto w = store.NewWriter("big/streamed", wo);
+      if (!w.ok()) ::_exit(code + 1);
+      Status st = (*w)->Write(Bytes(n, 'y'));
+      if (st.ok()) st = (*w)->Commit().status();
+      if (st.ok()) ::_exit(code + 2);
+      if (store.Head("big/object").ok() || store.Head("big/streamed").ok()) ::_exit(code + 3);
+      code += 10;
+    }
+    Status small = store.Put("after/small", Bytes(1000, 'z'));  // plain writes still work
+    if (!small.ok()) ::_exit(40);
+    Status fits = store.Put("after/fits", Bytes(2u << 20, 'w'));  // and direct ones under the limit
+    if (!fits.ok()) ::_exit(41);
+    ::_exit(0);
+  }
+  int status = 0;
+  ASSERT_EQ(::waitpid(pid, &status, 0), pid);
+  ASSERT_TRUE(WIFEXITED(status));
+  EXPECT_EQ(WEXITSTATUS(status), 0);
+  auto fits = store_->Get("after/fits");
+  ASSERT_TRUE(fits.ok()) << fits.status().ToString();
+  EXPECT_EQ(*fits, Bytes(2u << 20, 'w'));
   for (const auto& e : fs::recursive_directory_iterator(root_))
     EXPECT_EQ(e.path().filename().string().find(".castor-tmp-"), std::string::npos) << e.path();
 }
