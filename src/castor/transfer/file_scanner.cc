@@ -14,6 +14,7 @@
 #include <mutex>
 #include <thread>
 
+#include "castor/base/mapped_file.h"
 #include "castor/chunking/chunker.h"
 #include "castor/hash/blake3.h"
 #include "castor/hash/sha256.h"
@@ -21,6 +22,9 @@
 
 namespace castor {
 namespace {
+
+// How far ahead of the scan a mapped file is read into the page cache.
+constexpr uint64_t kReadAhead = uint64_t{8} << 20;
 
 // Hash jobs cover about this many bytes of chunks: one job per default-sized block (measured
 // faster than splitting a 512 KiB block between two workers), several for larger blocks.
@@ -82,10 +86,13 @@ class MerkleStream {
   std::vector<std::vector<HashAndSize>> levels_;
 };
 
-// One read block. buf[0, carry) is the unfinished chunk carried over from the previous block
-// (at most kMaxChunkSize - 1 bytes), buf[carry, len) are newly read bytes.
+// One read block. data[0, carry) is the unfinished chunk carried over from the previous block
+// (at most kMaxChunkSize - 1 bytes), data[carry, len) are newly read bytes. Read blocks own their
+// bytes (the carry is copied over); blocks of a mapped file are windows of the mapping, where the
+// carry is already in place.
 struct Block {
-  Bytes buf;
+  Bytes buf;                      // read mode: the block's bytes; unused when the file is mapped
+  const uint8_t* data = nullptr;  // buf.data(), or where the block starts in the mapping
   size_t carry = 0;
   size_t len = 0;
   uint64_t offset = 0;         // file offset of buf[0]
@@ -106,8 +113,9 @@ using Reader = std::function<Result<size_t>(uint8_t*, size_t)>;
 // is needed, so small files are scanned on the calling thread.
 class Scanner {
  public:
-  Scanner(const ScanOptions& opts, const ChunkCallback* on_chunk)
-      : opts_(opts), on_chunk_(on_chunk) {
+  // `map`: the whole file, mapped (read through it, without copies), or nullptr (use read()).
+  Scanner(const ScanOptions& opts, const ChunkCallback* on_chunk, MappedFile* map = nullptr)
+      : opts_(opts), on_chunk_(on_chunk), map_(map) {
     threads_ =
         opts.threads > 0 ? opts.threads : std::max(1, int(std::thread::hardware_concurrency()));
     opts_.block = std::max<size_t>(opts_.block, 1);
@@ -123,6 +131,7 @@ class Scanner {
     Status drained = RetireAll(st.ok());
     if (st.ok()) st = drained;
     StopThreads();
+    if (st.ok() && map_ && map_->shrank()) st = Shrank();
     if (!st.ok()) return st;
     result_.file_id = merkle_.FileId();
     if (opts_.sha256) result_.sha256 = sha_.Finalize();
@@ -138,19 +147,31 @@ class Scanner {
     std::vector<size_t> ends;
     for (bool eof = false; !eof;) {
       size_t got = 0;
-      while (got < opts_.block) {
-        CASTOR_ASSIGN_OR_RETURN(size_t r,
-                                read(cur->buf.data() + cur->carry + got, opts_.block - got));
-        if (r == 0) {
-          eof = true;
-          break;
+      if (map_) {
+        // Up to one block from the mapping; the carry is already in place before it.
+        const uint64_t at = cur->offset + cur->carry;
+        got = size_t(std::min<uint64_t>(opts_.block, map_->size() - at));
+        // Keep the kernel reading kReadAhead ahead of the scan, one block's worth at a time.
+        if (at == 0) map_->Prefetch(0, kReadAhead);
+        map_->Prefetch(at + kReadAhead, at + kReadAhead + opts_.block);
+        eof = at + got == map_->size();
+        cur->data = map_->data() + cur->offset;
+      } else {
+        cur->data = cur->buf.data();
+        while (got < opts_.block) {
+          CASTOR_ASSIGN_OR_RETURN(size_t r,
+                                  read(cur->buf.data() + cur->carry + got, opts_.block - got));
+          if (r == 0) {
+            eof = true;
+            break;
+          }
+          got += r;
         }
-        got += r;
       }
       cur->len = cur->carry + got;
       result_.size += got;
       ends.clear();
-      chunker_.Scan(ByteSpan(cur->buf.data() + cur->carry, got), &ends);
+      chunker_.Scan(ByteSpan(cur->data + cur->carry, got), &ends);
       cur->ends.clear();
       for (size_t e : ends) cur->ends.push_back(uint32_t(cur->carry + e));
       size_t tail = cur->ends.empty() ? 0 : cur->ends.back();
@@ -166,7 +187,7 @@ class Scanner {
         }
         next->carry = cur->len - tail;
         next->offset = cur->offset + tail;
-        std::memcpy(next->buf.data(), cur->buf.data() + tail, next->carry);
+        if (!map_) std::memcpy(next->buf.data(), cur->data + tail, next->carry);
       }
       Submit(cur);
       if (!status_.ok()) return status_;
@@ -194,7 +215,7 @@ class Scanner {
   static void HashChunks(Block* b, size_t first, size_t last) {
     for (size_t i = first; i < last; ++i) {
       size_t start = i == 0 ? 0 : b->ends[i - 1];
-      b->hashes[i] = ChunkHash(ByteSpan(b->buf.data() + start, b->ends[i] - start));
+      b->hashes[i] = ChunkHash(ByteSpan(b->data + start, b->ends[i] - start));
     }
   }
 
@@ -220,7 +241,7 @@ class Scanner {
       Block* b = sha_queue_.front();
       sha_queue_.pop_front();
       l.unlock();
-      sha_.Update(ByteSpan(b->buf.data() + b->carry, b->len - b->carry));
+      sha_.Update(ByteSpan(b->data + b->carry, b->len - b->carry));
       l.lock();
       b->sha_pending = false;
       done_cv_.notify_all();
@@ -231,7 +252,7 @@ class Scanner {
   void Submit(Block* b) {
     b->hashes.resize(b->ends.size());
     if (!started_) {
-      if (opts_.sha256) sha_.Update(ByteSpan(b->buf.data() + b->carry, b->len - b->carry));
+      if (opts_.sha256) sha_.Update(ByteSpan(b->data + b->carry, b->len - b->carry));
       HashChunks(b, 0, b->ends.size());
       inflight_.push_back(b);
       Retire();
@@ -263,7 +284,7 @@ class Scanner {
   Block* Acquire() {
     if (free_.empty() && owned_.size() < max_blocks_) {
       auto b = std::make_unique<Block>();
-      b->buf.resize(opts_.block + kMaxChunkSize);
+      if (!map_) b->buf.resize(opts_.block + kMaxChunkSize);
       free_.push_back(b.get());
       owned_.push_back(std::move(b));
     }
@@ -286,16 +307,29 @@ class Scanner {
       done_cv_.wait(l, [&] { return b->jobs_left == 0 && !b->sha_pending; });
     }
     inflight_.pop_front();
+    // Every byte of this block has been chunked and hashed by now: if the file shrank under the
+    // mapping, some of them were zeros, and nothing of it may be delivered.
+    if (map_ && map_->shrank() && status_.ok()) status_ = Shrank();
     for (size_t i = 0; i < b->ends.size() && status_.ok(); ++i) {
       size_t start = i == 0 ? 0 : b->ends[i - 1];
       ScannedChunk c{b->offset + start, uint32_t(b->ends[i] - start), b->hashes[i]};
       merkle_.Add({c.hash, c.length});
       if (on_chunk_ && *on_chunk_) {
-        status_ = (*on_chunk_)(ByteSpan(b->buf.data() + start, c.length), c);
+        status_ = (*on_chunk_)(ByteSpan(b->data + start, c.length), c);
       }
       if (opts_.keep_chunks) result_.chunks.push_back(c);
     }
+    if (map_) {
+      // Pages before the next block are done with: unmapped, the resident set stays small.
+      uint64_t done = b->offset + (b->ends.empty() ? 0 : b->ends.back());
+      map_->Release(released_, done);
+      released_ = std::max(released_, done);
+    }
     Release(b);
+  }
+
+  Status Shrank() const {
+    return Corruption("the file shrank while it was being read (truncated by another process?)");
   }
 
   Status RetireAll(bool deliver) {
@@ -306,6 +340,8 @@ class Scanner {
 
   ScanOptions opts_;
   const ChunkCallback* on_chunk_;
+  MappedFile* map_;
+  uint64_t released_ = 0;  // file offset up to which mapped pages were released
   int threads_ = 1;
   size_t max_blocks_ = 1;
   bool started_ = false;
@@ -361,6 +397,19 @@ Result<FileScan> ScanFile(const std::string& path, const ScanOptions& opts,
     return InvalidArgument(path + ": is a directory");
   }
   ::posix_fadvise(fd, 0, 0, POSIX_FADV_SEQUENTIAL);
+  // A regular file is read through a mapping: chunking and hashing read the page cache directly
+  // instead of a copy of it (the copy was a fifth of `castor chunk` on one core). Where mapping
+  // fails, read() does the same job.
+  if (S_ISREG(st.st_mode) && st.st_size > 0) {
+    auto map = MappedFile::Map(fd, uint64_t(st.st_size));
+    if (map.ok()) {
+      ::close(fd);
+      Scanner scanner(opts, &on_chunk, map->get());
+      Result<FileScan> r = scanner.Run([](uint8_t*, size_t) -> Result<size_t> { return 0; });
+      if (!r.ok() && (*map)->shrank()) return r.status().WithContext(path);
+      return r;
+    }
+  }
   Result<FileScan> r = ScanFd(fd, path, opts, on_chunk);
   ::close(fd);
   return r;

@@ -1,0 +1,52 @@
+// A read-only memory mapping of a file, for reading it without copying it out of the page cache.
+//
+// Reading a mapping of a file that shrinks meanwhile (another process truncates it) would raise
+// SIGBUS and kill the process. A process-wide SIGBUS handler, installed with the first mapping,
+// maps a page of zeros over the faulting page when the address lies in a live MappedFile and
+// records it; the reader then checks shrank() and reports the file as changed, instead of
+// crashing. SIGBUS at any other address keeps its previous disposition (the default: the process
+// dies, as before).
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+
+#include "castor/base/status.h"
+
+namespace castor {
+
+class MappedFile {
+ public:
+  // Maps the first `size` (> 0) bytes of the open file `fd` read-only. Fails (with the errno of
+  // mmap, or ResourceExhausted when too many mappings are live at once) where the caller should
+  // read() instead.
+  static Result<std::unique_ptr<MappedFile>> Map(int fd, uint64_t size);
+  ~MappedFile();
+  MappedFile(const MappedFile&) = delete;
+  MappedFile& operator=(const MappedFile&) = delete;
+
+  const uint8_t* data() const { return base_; }
+  uint64_t size() const { return size_; }
+
+  // Whether a page past the file's current end was touched since the mapping was made (it read
+  // as zeros): the file shrank while being read, and what was read is not the file.
+  bool shrank() const;
+
+  // Unmaps the whole pages inside [begin, end) from this process (they stay in the page cache
+  // and are mapped again if touched), so that the resident set stays small while a large file
+  // is read front to back.
+  void Release(uint64_t begin, uint64_t end);
+
+  // Starts reading [begin, end) into the page cache in the background (MADV_WILLNEED), so that a
+  // front-to-back reader of a file that is not cached finds its pages there.
+  void Prefetch(uint64_t begin, uint64_t end);
+
+ private:
+  MappedFile(uint8_t* base, uint64_t size, int slot) : base_(base), size_(size), slot_(slot) {}
+  uint8_t* base_;
+  uint64_t size_;
+  int slot_;  // in the SIGBUS handler's table of live mappings
+};
+
+}  // namespace castor
