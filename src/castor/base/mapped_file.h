@@ -29,8 +29,9 @@ class MappedFile {
   const uint8_t* data() const { return base_; }
   uint64_t size() const { return size_; }
 
-  // Whether a page past the file's current end was touched since the mapping was made (it read
-  // as zeros): the file shrank while being read, and what was read is not the file.
+  // Whether a page the kernel could not provide was touched since the mapping was made (it read
+  // as zeros): a page past the file's current end (the file shrank), or one the disk failed to
+  // read. Either way, what was read is not the file.
   bool shrank() const;
 
   // Unmaps the whole pages inside [begin, end) from this process (they stay in the page cache

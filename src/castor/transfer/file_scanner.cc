@@ -328,8 +328,12 @@ class Scanner {
     Release(b);
   }
 
+  // The kernel raises SIGBUS for a mapped page past the end of the file, and also for one it
+  // failed to read from the disk; either way what was read is not the file.
   Status Shrank() const {
-    return Corruption("the file shrank while it was being read (truncated by another process?)");
+    return IOError(
+        "the file shrank while it was being read (truncated by another process?), or part of it "
+        "could not be read from the disk");
   }
 
   Status RetireAll(bool deliver) {

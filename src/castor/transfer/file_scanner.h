@@ -5,8 +5,9 @@
 // A regular file is read through a memory mapping (castor/base/mapped_file.h): the blocks are
 // windows of it, the kernel reads 8 MiB ahead of the scan (MADV_WILLNEED), and pages behind the
 // scan are unmapped again, so the resident set stays a few blocks whatever the file size. A file
-// that shrinks while it is scanned is reported as an error (Corruption, naming the path), not a
-// crash. Other files (stdin, pipes, devices) and ScanFd use read().
+// that shrinks while it is scanned (or a page of it that the disk fails to deliver) is reported
+// as an error (IOError, naming the path), not a crash. Other files (stdin, pipes, devices) and
+// ScanFd use read().
 #pragma once
 
 #include <cstdint>
@@ -55,7 +56,7 @@ using ChunkCallback = std::function<Status(ByteSpan, const ScannedChunk&)>;
 
 // Reads a file ("-" = stdin) with bounded memory, chunks it, hashes the chunks, and computes the
 // file id and SHA-256. Errors name the path: NotFound, PermissionDenied, InvalidArgument for a
-// directory, IOError for a failed read, Corruption for a file that shrank while it was read.
+// directory, IOError for a failed read or a file that shrank while it was read.
 // A regular file is scanned as it was when the scan began (bytes appended meanwhile are not
 // read). Safe to call concurrently on different files.
 Result<FileScan> ScanFile(const std::string& path, const ScanOptions& opts);
