@@ -62,7 +62,7 @@ Result<Bytes> ShardBuilder::Build(Form form, const HashKey& key, uint64_t creati
   const bool keyed = form == Form::kGlobalDedup;
   // Size check first, so that nothing is written for an oversized shard.
   uint64_t size = kShardHeaderSize + 2 * kShardRecordSize;
-  size_t with_verification = 0;
+  size_t with_verification = 0, with_terms = 0;
   if (with_files) {
     for (size_t i = 0; i < files_.size(); ++i) {
       const ShardFile& f = files_[i];
@@ -79,9 +79,10 @@ Result<Bytes> ShardBuilder::Build(Form form, const HashKey& key, uint64_t creati
         }
       }
       if (!f.verification.empty()) ++with_verification;
+      if (!f.terms.empty()) ++with_terms;  // a file without terms has nothing to verify
       size += kShardRecordSize * (1 + f.terms.size() + f.verification.size() + (f.sha256 ? 1 : 0));
     }
-    if (with_verification != 0 && with_verification != files_.size()) {
+    if (with_verification != 0 && with_verification != with_terms) {
       return InvalidArgument("some files carry verification hashes and others do not");
     }
   }

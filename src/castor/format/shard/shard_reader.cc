@@ -74,7 +74,7 @@ Result<ShardReader> ShardReader::Parse(ByteSpan shard) {
   // File-info section.
   std::vector<uint32_t> file_records;  // record index (from byte 48) of each file's header
   uint64_t pos = kShardHeaderSize;
-  size_t with_verification = 0;
+  size_t with_verification = 0, with_terms = 0;
   for (;;) {
     if (end - pos < kShardRecordSize) {
       return Corruption("file-info section truncated at byte " + N(pos) + " (no bookend)");
@@ -115,8 +115,9 @@ Result<ShardReader> ShardReader::Parse(ByteSpan shard) {
                           N(t.chunk_begin) + ", " + N(t.chunk_end) + ")");
       }
     }
+    if (n > 0) ++with_terms;
     if (verification) {
-      ++with_verification;
+      if (n > 0) ++with_verification;  // a file without terms has nothing to verify either way
       f.verification.resize(n);
       for (uint64_t i = 0; i < n; ++i, q += kShardRecordSize) {
         f.verification[i] = Hash::FromBytes(q);
@@ -129,9 +130,9 @@ Result<ShardReader> ShardReader::Parse(ByteSpan shard) {
     pos = q - p;
     r.files_.push_back(std::move(f));
   }
-  if (with_verification != 0 && with_verification != r.files_.size()) {
-    return Corruption(N(with_verification) + " of " + N(r.files_.size()) +
-                      " files carry verification hashes (all or none must)");
+  if (with_verification != 0 && with_verification != with_terms) {
+    return Corruption(N(with_verification) + " of " + N(with_terms) +
+                      " files with terms carry verification hashes (all or none must)");
   }
 
   // CAS-info section.

@@ -167,5 +167,38 @@ TEST(ShardReader, NamesWhatIsWrong) {
   ExpectCorruption(s, "chunk lookup table not sorted");
 }
 
+// A file without terms (an empty file) has no verification entries whatever its flag says, so
+// it does not make a shard "mixed": with the flag set or not, the shard parses and rebuilds to
+// the same files. (Found by shard_reader_fuzz: the reader counted such a file as verified, the
+// builder as not, and refused to rebuild what the reader had accepted.)
+TEST(ShardReader, AFileWithoutTermsIsNeutralToTheVerificationRule) {
+  ShardBuilder b = shard_test::SampleBuilder();
+  ShardFile empty;
+  empty.file_hash = shard_test::H(250);
+  b.AddFile(empty);
+  auto built = b.BuildUpload();
+  ASSERT_TRUE(built.ok()) << built.status().ToString();
+  Bytes flagged = *built;
+  // The third file's header: after file a (1 + 2 + 2 + 1 records) and file b (1 + 1 + 1).
+  const size_t header = 48 + 9 * 48;
+  ASSERT_EQ(Hash::FromBytes(flagged.data() + header), shard_test::H(250));
+  StoreLE32(flagged.data() + header + 32, kFileFlagWithVerification);
+  for (const Bytes* shard : {&*built, &flagged}) {
+    auto r = ShardReader::Parse(*shard);
+    ASSERT_TRUE(r.ok()) << r.status().ToString();
+    ASSERT_EQ(r->files().size(), 3u);
+    EXPECT_TRUE(r->files()[2].terms.empty());
+    EXPECT_TRUE(r->files()[2].verification.empty());
+    ShardBuilder again;
+    for (const ShardFile& f : r->files()) again.AddFile(f);
+    for (const ShardXorb& x : r->xorbs()) again.AddXorb(x);
+    auto rebuilt = again.BuildUpload();
+    ASSERT_TRUE(rebuilt.ok()) << rebuilt.status().ToString();
+    auto reparsed = ShardReader::Parse(*rebuilt);
+    ASSERT_TRUE(reparsed.ok());
+    EXPECT_EQ(reparsed->files(), r->files());
+  }
+}
+
 }  // namespace
 }  // namespace castor
