@@ -101,10 +101,6 @@ void MappedFile::Release(uint64_t begin, uint64_t end) {
   if (begin < end) ::madvise(base_ + begin, size_t(end - begin), MADV_DONTNEED);
 }
 
-}  // namespace castor
-
-namespace castor {
-
 void MappedFile::Prefetch(uint64_t begin, uint64_t end) {
   const uint64_t page = g_page.load(std::memory_order_relaxed);
   begin = begin / page * page;

@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
+#include <sys/mman.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -45,6 +46,38 @@ TEST(MappedFile, ReadsTheFileAndReleasesPages) {
   EXPECT_EQ(map.data()[4096], uint8_t(4096 * 7 + 1));
   EXPECT_FALSE(map.shrank());
   EXPECT_FALSE(MappedFile::Map(0, 0).ok());  // nothing to map
+}
+
+// Pages of `map` [0, n) that are in the page cache (mincore reports that for file mappings
+// without faulting anything in).
+size_t CachedPages(const MappedFile& map, size_t n) {
+  const size_t page = size_t(::sysconf(_SC_PAGESIZE));
+  std::vector<unsigned char> v((n + page - 1) / page);
+  if (::mincore(const_cast<uint8_t*>(map.data()), n, v.data()) != 0) return 0;
+  size_t cached = 0;
+  for (unsigned char c : v) cached += c & 1;
+  return cached;
+}
+
+// Prefetch starts the kernel reading a range that is not cached, without the reader touching it.
+TEST(MappedFile, PrefetchReadsAnUncachedRangeIntoThePageCache) {
+  const size_t n = 8 << 20, pages = n / size_t(::sysconf(_SC_PAGESIZE));
+  TempFile f(n);
+  int fd = ::open(f.path.c_str(), O_RDONLY);
+  ASSERT_GE(fd, 0);
+  ::fdatasync(fd);
+  ::posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);  // written back above, so it can be dropped
+  auto m = MappedFile::Map(fd, n);
+  ::close(fd);
+  ASSERT_TRUE(m.ok());
+  ASSERT_LT(CachedPages(**m, n), pages / 2) << "the file could not be evicted first";
+  (*m)->Prefetch(0, n);
+  size_t cached = 0;
+  for (int i = 0; i < 200 && cached < pages; ++i) {
+    cached = CachedPages(**m, n);
+    if (cached < pages) ::usleep(10000);
+  }
+  EXPECT_EQ(cached, pages);
 }
 
 // A file truncated under a live mapping: reading past its new end gives zeros and sets shrank()

@@ -137,18 +137,18 @@ size_t FastScanWindow(const uint8_t* q, uint64_t h[4]) {
 }
 #endif
 
-// Chain `lane` matched at step k, the first step at which any chain matched, and no chain
-// before it matched at step k. A chain before `lane` may still match later in its stretch,
-// which comes earlier in the stream; this runs those chains (in step, from their hashes h[]
-// at step k) to the end of their stretches. Returns the window index of the first match in
-// stream order, with *h_out the hash there.
+// Chain kLanes matched at step k, the first step at which any chain matched, and no chain
+// before it matched at step k. A chain before it may still match later in its stretch, which
+// comes earlier in the stream; this runs those chains (in step, from their hashes h_at_k[] at
+// step k) to the end of their stretches. Returns the window index of the first match in stream
+// order, with *h_out the hash there.
 template <int kLanes>
-size_t ResolveEarlierLanes(const uint8_t* q, const uint64_t* h_at_k, size_t k, int lane,
-                           uint64_t* h_out) {
-  uint64_t h[kLanes > 0 ? kLanes : 1];
-  size_t first[kLanes > 0 ? kLanes : 1];
+size_t ResolveEarlierLanes(const uint8_t* q, const uint64_t* h_at_k, size_t k, uint64_t* h_out) {
+  static_assert(kLanes >= 1 && kLanes <= 3);
+  uint64_t h[kLanes];
+  size_t first[kLanes];
   for (int i = 0; i < kLanes; ++i) h[i] = h_at_k[i], first[i] = kLane;
-  for (size_t s = k + 1; s < kLane && kLanes > 0; ++s) {
+  for (size_t s = k + 1; s < kLane; ++s) {
     for (int i = 0; i < kLanes; ++i) h[i] = Roll(h[i], q[i * kLane + s]);
     if (h[0] < kMatchBelow) {  // chain 0's stretch comes first: nothing can precede it
       *h_out = h[0];
@@ -164,8 +164,8 @@ size_t ResolveEarlierLanes(const uint8_t* q, const uint64_t* h_at_k, size_t k, i
       return i * kLane + first[i];
     }
   }
-  *h_out = h_at_k[lane];
-  return lane * kLane + k;
+  *h_out = h_at_k[kLanes];
+  return kLanes * kLane + k;
 }
 
 // Scans one window exactly from step k0, given that no chain matches before it. h_before is the
@@ -191,9 +191,9 @@ size_t ScanWindowExact(const uint8_t* q, uint64_t h_before, size_t k0, uint64_t*
       *h_out = h[0];
       return k;
     }
-    if (h[1] < kMatchBelow) return ResolveEarlierLanes<1>(q, h, k, 1, h_out);
-    if (h[2] < kMatchBelow) return ResolveEarlierLanes<2>(q, h, k, 2, h_out);
-    if (h[3] < kMatchBelow) return ResolveEarlierLanes<3>(q, h, k, 3, h_out);
+    if (h[1] < kMatchBelow) return ResolveEarlierLanes<1>(q, h, k, h_out);
+    if (h[2] < kMatchBelow) return ResolveEarlierLanes<2>(q, h, k, h_out);
+    if (h[3] < kMatchBelow) return ResolveEarlierLanes<3>(q, h, k, h_out);
   }
   *h_out = h[3];
   return kWindow;

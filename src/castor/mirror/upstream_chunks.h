@@ -65,11 +65,6 @@ class UpstreamChunks {
   // Records `terms`, now stored in castor file `file`, and writes the record of each xorb they
   // touch to the store once.
   Status Record(const Hash& file, const std::vector<Term>& terms);
-  // One term.
-  Status Record(const Hash& xorb, uint32_t first_chunk, const std::vector<HashAndSize>& chunks,
-                const Hash& file, uint64_t file_offset) {
-    return Record(file, {Term{xorb, first_chunk, chunks, file_offset}});
-  }
 
   // Bytes [offset, offset + length) of a stored castor file, decoded from the store's xorbs.
   static Result<Bytes> ReadFileRange(cas::CasService& cas, const Hash& file, uint64_t offset,

@@ -78,8 +78,8 @@ TEST_F(UpstreamChunksTest, RecordedChunksReadBackFromTheStore) {
   // Two terms recorded (as two fetched terms of one file would be): chunks [0, 10) and [10, n).
   std::vector<HashAndSize> first(chunks_.begin(), chunks_.begin() + 10);
   std::vector<HashAndSize> rest(chunks_.begin() + 10, chunks_.end());
-  ASSERT_TRUE(up.Record(xorb_, 0, first, file_, offsets_[0]).ok());
-  ASSERT_TRUE(up.Record(xorb_, 10, rest, file_, offsets_[10]).ok());
+  ASSERT_TRUE(up.Record(file_, {{xorb_, 0, first, offsets_[0]}}).ok());
+  ASSERT_TRUE(up.Record(file_, {{xorb_, 10, rest, offsets_[10]}}).ok());
   const uint32_t n = uint32_t(chunks_.size());
   for (auto [a, b] :
        std::vector<std::pair<uint32_t, uint32_t>>{{0, 1}, {0, n}, {5, 15}, {n - 1, n}}) {
@@ -129,15 +129,15 @@ TEST_F(UpstreamChunksTest, WrongHashesOrOffsetsGiveNothingRatherThanWrongBytes) 
   UpstreamChunks up(cas_);
   std::vector<HashAndSize> shifted(chunks_.begin(), chunks_.begin() + 5);
   // Recorded one byte off: every chunk's bytes fail their hash.
-  ASSERT_TRUE(up.Record(xorb_, 0, shifted, file_, offsets_[0] + 1).ok());
+  ASSERT_TRUE(up.Record(file_, {{xorb_, 0, shifted, offsets_[0] + 1}}).ok());
   EXPECT_FALSE(up.Read(xorb_, {0, 5}, Length(0, 5)));
   EXPECT_FALSE(up.Read(xorb_, {2, 3}, Length(2, 3)));
   // A file the store does not have.
   Hash missing = ChunkHash(AsBytes("no such file"));
-  ASSERT_TRUE(up.Record(xorb_, 0, shifted, missing, offsets_[0]).ok());
+  ASSERT_TRUE(up.Record(missing, {{xorb_, 0, shifted, offsets_[0]}}).ok());
   EXPECT_FALSE(up.Read(xorb_, {0, 5}, Length(0, 5)));
   // Corrected, it reads.
-  ASSERT_TRUE(up.Record(xorb_, 0, shifted, file_, offsets_[0]).ok());
+  ASSERT_TRUE(up.Record(file_, {{xorb_, 0, shifted, offsets_[0]}}).ok());
   EXPECT_TRUE(up.Read(xorb_, {0, 5}, Length(0, 5)));
 }
 
@@ -149,7 +149,7 @@ TEST_F(UpstreamChunksTest, CorruptRecordsAreIgnored) {
     UpstreamChunks up(cas_);
     EXPECT_FALSE(up.Lookup(xorb_, {0, 1})) << body;
     // Recording over a corrupt record replaces it.
-    ASSERT_TRUE(up.Record(xorb_, 0, {chunks_[0]}, file_, offsets_[0]).ok());
+    ASSERT_TRUE(up.Record(file_, {{xorb_, 0, {chunks_[0]}, offsets_[0]}}).ok());
     EXPECT_TRUE(up.Read(xorb_, {0, 1}, Length(0, 1))) << body;
   }
 }

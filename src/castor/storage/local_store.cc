@@ -162,10 +162,11 @@ class LocalStore;
 // A temp file in the object's directory; becomes the object on Commit.
 class LocalWriter final : public ObjectWriter {
  public:
-  LocalWriter(LocalStore* store, std::string key, bool if_absent, uint64_t expected_size)
-      : store_(store), key_(std::move(key)), if_absent_(if_absent), expected_size_(expected_size) {}
+  LocalWriter(LocalStore* store, std::string key, bool if_absent)
+      : store_(store), key_(std::move(key)), if_absent_(if_absent) {}
   ~LocalWriter() override { Abort(); }
-  Status Open();
+  // Creates the temp file; `expected_size` picks the way it is written (see FileAppender).
+  Status Open(uint64_t expected_size);
   Status Write(ByteSpan data) override {
     if (!error_.ok()) return error_;
     if (fd_ < 0)
@@ -192,7 +193,6 @@ class LocalWriter final : public ObjectWriter {
   LocalStore* store_;
   std::string key_;
   bool if_absent_;
-  uint64_t expected_size_;
   std::string dir_, tmp_;
   int fd_ = -1;
   std::unique_ptr<FileAppender> appender_;
@@ -425,9 +425,8 @@ class LocalStore final : public ObjectStore {
   Result<std::unique_ptr<ObjectWriter>> NewWriter(std::string_view key,
                                                   const WriterOptions& options) override {
     CASTOR_RETURN_IF_ERROR(ValidateKey(key).WithContext("new-writer"));
-    auto w = std::make_unique<LocalWriter>(this, std::string(key), options.if_absent,
-                                           options.expected_size);
-    CASTOR_RETURN_IF_ERROR(w->Open());
+    auto w = std::make_unique<LocalWriter>(this, std::string(key), options.if_absent);
+    CASTOR_RETURN_IF_ERROR(w->Open(options.expected_size));
     return std::unique_ptr<ObjectWriter>(std::move(w));
   }
 
@@ -468,7 +467,7 @@ class LocalStore final : public ObjectStore {
   const LocalStoreOptions options_;
 };
 
-Status LocalWriter::Open() {
+Status LocalWriter::Open(uint64_t expected_size) {
   // Reuse the store's temp-file creation for an empty file, then keep writing to it.
   for (int attempt = 0; attempt < 5 && fd_ < 0; ++attempt) {
     CASTOR_RETURN_IF_ERROR(store_->MakeParents("new-writer", key_));
@@ -478,7 +477,7 @@ Status LocalWriter::Open() {
     if (fd_ < 0 && errno != ENOENT) break;
   }
   if (fd_ < 0) return ErrnoError("new-writer " + key_ + ": create " + tmp_, errno);
-  appender_ = std::make_unique<FileAppender>(fd_, expected_size_);
+  appender_ = std::make_unique<FileAppender>(fd_, expected_size);
   return Status::OK();
 }
 

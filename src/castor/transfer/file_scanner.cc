@@ -125,13 +125,13 @@ class Scanner {
   }
   ~Scanner() { StopThreads(); }
 
+  // `read` fills blocks in read mode; with a mapping it is never called (may be empty).
   Result<FileScan> Run(const Reader& read) {
     Status st = Loop(read);
     // Workers may still be using blocks: wait for them before anything is freed.
     Status drained = RetireAll(st.ok());
     if (st.ok()) st = drained;
     StopThreads();
-    if (st.ok() && map_ && map_->shrank()) st = Shrank();
     if (!st.ok()) return st;
     result_.file_id = merkle_.FileId();
     if (opts_.sha256) result_.sha256 = sha_.Finalize();
@@ -308,7 +308,8 @@ class Scanner {
     }
     inflight_.pop_front();
     // Every byte of this block has been chunked and hashed by now: if the file shrank under the
-    // mapping, some of them were zeros, and nothing of it may be delivered.
+    // mapping, some of them were zeros, and nothing of it may be delivered. (Every block is
+    // retired, the last one included, so this is the only check a scan needs.)
     if (map_ && map_->shrank() && status_.ok()) status_ = Shrank();
     for (size_t i = 0; i < b->ends.size() && status_.ok(); ++i) {
       size_t start = i == 0 ? 0 : b->ends[i - 1];
@@ -409,7 +410,7 @@ Result<FileScan> ScanFile(const std::string& path, const ScanOptions& opts,
     if (map.ok()) {
       ::close(fd);
       Scanner scanner(opts, &on_chunk, map->get());
-      Result<FileScan> r = scanner.Run([](uint8_t*, size_t) -> Result<size_t> { return 0; });
+      Result<FileScan> r = scanner.Run(nullptr);  // nothing to read(): the mapping has it all
       if (!r.ok() && (*map)->shrank()) return r.status().WithContext(path);
       return r;
     }

@@ -26,12 +26,14 @@ CompressionScheme ChunkEncoder::NextPredictedScheme(ByteSpan chunk) {
   }
   unchecked_ = 0;
   SchemePrediction p = predictor_.Predict(chunk);
-  skip_ = raw_run_ >= kRawRunToTrust && p.scheme == CompressionScheme::kLz4 &&
-          p.pooled_entropy >= kRawEntropyBits;
   // Decisive: a chunk large enough for four sampled quarters, each of them numeric.
   const bool decisive =
       p.scheme == CompressionScheme::kBg4Lz4 && !p.trial && p.best_segment_gain >= 0;
   numeric_run_ = decisive ? numeric_run_ + 1 : 0;
+  if (raw_run_ >= kRawRunToTrust && p.scheme == CompressionScheme::kLz4 &&
+      p.pooled_entropy >= kRawEntropyBits) {
+    return CompressionScheme::kNone;  // inside a raw run and random-looking: not worth a try
+  }
   return p.scheme;
 }
 
@@ -70,11 +72,10 @@ Result<ChunkHeader> ChunkEncoder::Encode(ByteSpan chunk, uint8_t* dst) {
     case CompressionPolicy::kLz4:
     case CompressionPolicy::kBg4Lz4:
     case CompressionPolicy::kPredict: {
-      skip_ = false;
       CompressionScheme s = policy_ == CompressionPolicy::kLz4      ? CompressionScheme::kLz4
                             : policy_ == CompressionPolicy::kBg4Lz4 ? CompressionScheme::kBg4Lz4
                                                                     : NextPredictedScheme(chunk);
-      if (skip_) break;  // stored raw untried: see kRawRunToTrust
+      if (s == CompressionScheme::kNone) break;  // stored raw untried: see kRawRunToTrust
       if (s == CompressionScheme::kBg4Lz4) {
         CASTOR_ASSIGN_OR_RETURN(size_t c, CompressWith(s, chunk, dst + kChunkHeaderSize));
         if (c < n) {

@@ -68,7 +68,8 @@ class ChunkEncoder {
  private:
   // Compresses with one codec at dst (capacity Lz4FrameEncoder::Bound); returns the length.
   Result<size_t> CompressWith(CompressionScheme s, ByteSpan chunk, uint8_t* dst);
-  // The scheme to try under kPredict, from the predictor or the current numeric run.
+  // The scheme to try under kPredict, from the predictor or the current numeric run; kNone for
+  // a random-looking chunk inside a run of incompressible ones (stored raw untried).
   CompressionScheme NextPredictedScheme(ByteSpan chunk);
 
   CompressionPolicy policy_;
@@ -80,8 +81,7 @@ class ChunkEncoder {
   int numeric_run_ = 0;  // decisive BG4 predictions in a row (kPredict)
   int unchecked_ = 0;    // chunks taken as BG4 since the last prediction
   int raw_run_ = 0;      // chunks in a row stored raw (kPredict)
-  bool skip_ = false;
-  uint64_t compressions_ = 0;  // the last prediction says: inside a raw run, not worth an attempt
+  uint64_t compressions_ = 0;
 };
 
 class ChunkDecoder {

@@ -51,11 +51,17 @@ Result<size_t> Lz4FrameEncoder::Compress(ByteSpan in, uint8_t* dst, size_t capac
   return pos + r;
 }
 
-Lz4FrameDecoder::Lz4FrameDecoder() {
+namespace {
+
+LZ4F_dctx* NewDecompressionContext() {
   LZ4F_dctx* d = nullptr;
   if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION))) throw std::bad_alloc();
-  dctx_ = d;
+  return d;
 }
+
+}  // namespace
+
+Lz4FrameDecoder::Lz4FrameDecoder() : dctx_(NewDecompressionContext()) {}
 
 Lz4FrameDecoder::~Lz4FrameDecoder() {
   LZ4F_freeDecompressionContext(static_cast<LZ4F_dctx*>(dctx_));
@@ -101,9 +107,7 @@ Status Lz4FrameDecoder::Run(ByteSpan frame, MutableByteSpan out, size_t expected
     // declared across LZ4F_resetDecompressionContext, and every later frame that declares none
     // would then fail as "frameSize_wrong".
     LZ4F_freeDecompressionContext(static_cast<LZ4F_dctx*>(dctx_));
-    LZ4F_dctx* d = nullptr;
-    if (LZ4F_isError(LZ4F_createDecompressionContext(&d, LZ4F_VERSION))) throw std::bad_alloc();
-    dctx_ = d;
+    dctx_ = NewDecompressionContext();
   }
   return s;
 }
