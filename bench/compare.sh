@@ -6,11 +6,13 @@
 #   2. chunk + hash end to end (`castor chunk FILE > /dev/null`) vs the official JS implementation
 #      (@huggingface/xetchunk-wasm 0.2.0 on node), on one core (taskset) and on two;
 #   3. `castor hash FILE` (file id + SHA-256, all cores) vs `sha256sum` and `b3sum --no-mmap`:
-#      wall clock and peak RSS (GNU time).
+#      wall clock and peak RSS (GNU time);
+#   4. with COLD=1 (root): 3 again on the bf16 file with the page cache dropped before each run.
 # Files are read from the page cache (one warm-up run each); medians of RUNS runs.
 #
 # Usage: bench/compare.sh [SIZE_MIB]   (default 1024)
-# Environment: BUILD_DIR (default build), RUNS (default 5), BENCH_DIR (default /tmp/castor-bench).
+# Environment: BUILD_DIR (default build), RUNS (default 5), BENCH_DIR (default /tmp/castor-bench),
+#   COLD (1 = also section 4).
 # Needs: a Release build (castor, bench/chunking_bench), node + tests/interop/setup.sh, b3sum,
 # sha256sum, GNU time, taskset.
 set -euo pipefail
@@ -51,14 +53,17 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {printf "%.1fx", a / b}'; }
 
 # timed KEY CMD...: one warm-up run, then RUNS timed runs; sets wall[KEY] (median seconds),
 # cpu[KEY] (median user + system seconds: less sensitive than wall clock to other load on the
-# machine) and rss[KEY] (largest peak RSS, MiB).
+# machine) and rss[KEY] (largest peak RSS, MiB). With cold=1, no warm-up and the page cache is
+# dropped before every run.
 declare -A wall cpu rss
+cold=0
 timed() {
   local key=$1
   shift
-  "$@" >/dev/null 2>&1 || die "failed: $*"
+  [[ $cold == 1 ]] || "$@" >/dev/null 2>&1 || die "failed: $*"
   : >"$work/times"
   for _ in $(seq "$runs"); do
+    [[ $cold == 0 ]] || { sync && echo 1 >/proc/sys/vm/drop_caches; }
     /usr/bin/time -f "%e %M %U %S" -o "$work/t" "$@" >/dev/null 2>"$work/err" || die "failed: $*"
     cat "$work/t" >>"$work/times"
   done
@@ -123,5 +128,25 @@ for kind in random bf16; do
   done
   echo "$kind: castor hash is $(ratio "${wall[s-$kind]}" "${wall[h-$kind]}") sha256sum's speed"
 done
+
+# 4 (COLD=1, needs root): the same as 3 on a file that is not in the page cache, as a model file
+# usually is not: the page cache is dropped before every run (no warm-up run).
+if [[ ${COLD:-0} == 1 ]]; then
+  [[ -w /proc/sys/vm/drop_caches ]] || die "COLD=1 needs root (writes /proc/sys/vm/drop_caches)"
+  cold=1
+  echo
+  echo "== 4. as 3, the page cache dropped before every run (bf16 input read from disk) =="
+  printf '%-8s %-34s %8s %6s %7s %12s\n' input program wall GB/s "cpu s" "peak RSS MiB"
+  f=${file[bf16]}
+  timed "ch" "$castor" hash "$f"
+  timed "cs" sha256sum "$f"
+  timed "cb" b3sum --no-mmap "$f"
+  for p in "ch:castor hash (file id + sha256)" "cs:sha256sum" "cb:b3sum --no-mmap (BLAKE3 only)"; do
+    k=${p%%:*}
+    printf '%-8s %-34s %8.2f %6s %7.2f %12s\n' bf16 "${p#*:}" "${wall[$k]}" "$(gbps "${wall[$k]}")" \
+      "${cpu[$k]}" "${rss[$k]}"
+  done
+fi
+
 echo
 echo "load average after: $(cut -d' ' -f1-3 /proc/loadavg)"
