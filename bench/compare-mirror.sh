@@ -8,7 +8,8 @@
 # ROUNDS times each (default 3), alternating who goes first; prints medians, the ratio, peak RSS,
 # and the local disk each used. (The castor:// dedup case is measured by tests/hub/mirror_test.py.)
 # Usage: bench/compare-mirror.sh [SIZE]      SIZE in bytes or with K/M/G suffix (e.g. 256M for a quick run)
-#   env: BUILD_DIR (default build), ROUNDS (default 3), KEEP=1 keeps the temp directory.
+#   env: BUILD_DIR (default build), ROUNDS (default 3), KEEP=1 keeps the temp directory,
+#   MIRROR_ARGS extra options for castor mirror (e.g. "--config FILE").
 set -euo pipefail
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build="${BUILD_DIR:-$root/build}"
@@ -73,7 +74,8 @@ measure() {
 
 run_castor() {
   local r=$1
-  measure castor "$castor" mirror bench/model --no-progress \
+  # shellcheck disable=SC2086  # MIRROR_ARGS: extra options for castor mirror, word-split
+  measure castor "$castor" mirror bench/model --no-progress ${MIRROR_ARGS:-} \
     --to "s3://castor-test/castor-$r?endpoint=$endpoint&path_style=1&region=us-east-1"
 }
 

@@ -811,9 +811,13 @@ class S3(MirrorBase):
         uri = f"s3://castor-test/{prefix}?region=us-east-1&endpoint=http://127.0.0.1:{port}&path_style=1"
         env = self.env(None, **creds)
         key = f"{prefix}/org/base/model.safetensors"
+        cfg = os.path.join(FX.tmp, "kill-parts.toml")
+        with open(cfg, "w") as f:
+            f.write("part_size_mib = 8\n")  # two parts: the file is a multipart upload, not one PUT
         FX.call("/__fault__", {"throttle": 2 << 20})  # 16 MiB in 8 s; parts of 8 MiB
         try:
-            p = subprocess.Popen([ARGS.castor, "mirror", "--no-progress", "org/base", "--to", uri, "--jobs", "1"],
+            p = subprocess.Popen([ARGS.castor, "mirror", "--no-progress", "org/base", "--to", uri, "--jobs", "1",
+                                  "--config", cfg],
                                  env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             deadline = time.time() + 60
             while time.time() < deadline and not any(k == key for k, _ in self.uploads(port, creds, prefix)):

@@ -39,7 +39,7 @@ include = ["*.parquet"]
   EXPECT_EQ(c.repos[1].repo.path(), "datasets/org/data");
   EXPECT_EQ(c.repos[1].repo.revision, "refs/pr/2");
   EXPECT_EQ(c.repos[1].include, std::vector<std::string>{"*.parquet"});
-  EXPECT_EQ(c.MemoryBound(), 8ull * (32ull << 20) * (3 + 1));  // default part_parallelism 3
+  EXPECT_EQ(c.MemoryBound(), 8ull * (32ull << 20) * (2 + 1));  // default part_parallelism 2
   EXPECT_TRUE(Validate(c).ok());
 }
 
