@@ -27,7 +27,7 @@ Result<TermBytes> FetchTerm(client::CasClient& cas,
       return TermBytes{std::move(*held), true};
     }
   }
-  std::vector<HashAndSize> hashes;
+  std::vector<uint32_t> sizes;
   auto it = rec.xorbs.find(term.hash);
   if (it == rec.xorbs.end()) {
     return Corruption("reconstruction term " + std::to_string(index) + " names xorb " +
@@ -47,7 +47,7 @@ Result<TermBytes> FetchTerm(client::CasClient& cas,
             return Corruption("term " + std::to_string(index) + " decodes to more than its length");
           }
           out.insert(out.end(), data.begin(), data.end());
-          if (source) hashes.push_back({ChunkHash(data), data.size()});
+          if (source) sizes.push_back(uint32_t(data.size()));
         }
         ++chunk;
         return Status::OK();
@@ -68,7 +68,7 @@ Result<TermBytes> FetchTerm(client::CasClient& cas,
                           std::to_string(term.unpacked_length));
       }
       if (source && offset != UINT64_MAX) {
-        source->Fetched(term.hash, term.range.start, std::move(hashes), offset);
+        source->Fetched(term.hash, term.range.start, std::move(sizes), offset);
       }
       return TermBytes{std::move(out), false};
     }

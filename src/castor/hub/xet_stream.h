@@ -33,9 +33,10 @@ class XetTermSource {
   // nullopt to fetch them. Whatever it returns still goes through the caller's content checks.
   virtual std::optional<Bytes> Find(const Hash& xorb, protocol::ChunkRange chunks,
                                     uint32_t length) = 0;
-  // A term that was fetched: the hash and size of each of its chunks, from `first_chunk` on, and
-  // the file offset where its bytes begin.
-  virtual void Fetched(const Hash& xorb, uint32_t first_chunk, std::vector<HashAndSize> chunks,
+  // A term that was fetched: the size of each of its chunks, from `first_chunk` on, and the file
+  // offset where its bytes begin. (No hashes: the source's own consumer chunks and hashes the
+  // same bytes anyway, so the fetch path does not hash them a second time.)
+  virtual void Fetched(const Hash& xorb, uint32_t first_chunk, std::vector<uint32_t> chunk_sizes,
                        uint64_t file_offset) = 0;
 };
 

@@ -1,5 +1,6 @@
 #include "castor/mirror/castor_destination.h"
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <nlohmann/json.hpp>
@@ -149,6 +150,35 @@ Result<CasFileResult> CasFileWriter::Commit(const Hash& sha256) {
   return result_;
 }
 
+std::optional<Bytes> StoreTermSource::Find(const Hash& xorb, protocol::ChunkRange chunks,
+                                           uint32_t length) {
+  return upstream_.Read(xorb, chunks, length);
+}
+
+void StoreTermSource::Fetched(const Hash& xorb, uint32_t first_chunk,
+                              std::vector<uint32_t> chunk_sizes, uint64_t file_offset) {
+  std::lock_guard lock(mu_);
+  fetched_.push_back({xorb, first_chunk, std::move(chunk_sizes), file_offset});
+}
+
+Status StoreTermSource::Commit(const Hash& file, const std::vector<HashAndSize>& stored) {
+  std::vector<uint64_t> starts(stored.size());
+  for (size_t i = 0, pos = 0; i < stored.size(); pos += stored[i].size, ++i) starts[i] = pos;
+  std::lock_guard lock(mu_);
+  std::vector<UpstreamChunks::Term> terms;
+  for (const FetchedTerm& f : fetched_) {
+    auto at = std::lower_bound(starts.begin(), starts.end(), f.file_offset);
+    if (at == starts.end() || *at != f.file_offset) continue;  // starts inside a castor chunk
+    UpstreamChunks::Term t{f.xorb, f.first_chunk, {}, f.file_offset};
+    for (size_t k = size_t(at - starts.begin()); uint32_t size : f.chunk_sizes) {
+      if (k >= stored.size() || stored[k].size != size) break;
+      t.chunks.push_back(stored[k++]);
+    }
+    if (!t.chunks.empty()) terms.push_back(std::move(t));
+  }
+  return upstream_.Record(file, terms);
+}
+
 namespace {
 
 struct Job {
@@ -162,33 +192,6 @@ struct Job {
   std::string repo_path, commit;
   KnownXorbs known;
   std::atomic<uint64_t> xorb_bytes_new{0};
-};
-
-// One Xet-backed file's term source: terms whose upstream chunks the store already holds are
-// read from it; the fetched ones are remembered and recorded once the file is stored.
-class StoreTermSource final : public hub::XetTermSource {
- public:
-  explicit StoreTermSource(UpstreamChunks& upstream) : upstream_(upstream) {}
-
-  std::optional<Bytes> Find(const Hash& xorb, protocol::ChunkRange chunks,
-                            uint32_t length) override {
-    return upstream_.Read(xorb, chunks, length);
-  }
-  void Fetched(const Hash& xorb, uint32_t first_chunk, std::vector<HashAndSize> chunks,
-               uint64_t file_offset) override {
-    std::lock_guard lock(mu_);
-    fetched_.push_back({xorb, first_chunk, std::move(chunks), file_offset});
-  }
-  // The fetched terms are now stored as castor file `file`.
-  Status Commit(const Hash& file) {
-    std::lock_guard lock(mu_);
-    return upstream_.Record(file, fetched_);
-  }
-
- private:
-  UpstreamChunks& upstream_;
-  std::mutex mu_;
-  std::vector<UpstreamChunks::Term> fetched_;
 };
 
 std::string Hex(const Hash& h) { return h.ToXetHex(); }
@@ -264,7 +267,7 @@ FileOutcome StoreOne(Job& job, const hub::RepoFile& file, FileOutcome out) {
   }
   job.xorb_bytes_new += committed->xorb_bytes_new;
   const std::string id = Hex(committed->file_id);
-  if (Status s = source.Commit(committed->file_id); !s.ok()) {
+  if (Status s = source.Commit(committed->file_id, writer.chunks()); !s.ok()) {
     job.log("warning: " + file.path + ": could not record its upstream chunks: " + s.ToString());
   }
   out.key = "xet:" + id;

@@ -21,6 +21,7 @@
 
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <unordered_set>
@@ -31,7 +32,9 @@
 #include "castor/chunking/chunker.h"
 #include "castor/dedup/upload_builder.h"
 #include "castor/hub/hub_client.h"
+#include "castor/hub/xet_stream.h"
 #include "castor/mirror/mirror.h"
+#include "castor/mirror/upstream_chunks.h"
 
 namespace castor::mirror {
 
@@ -76,6 +79,8 @@ class CasFileWriter {
   Status Write(ByteSpan data);
   // Ends the file (its last chunk), stores the last xorb, registers the file's shard.
   Result<CasFileResult> Commit(const Hash& sha256);
+  // The file's chunks so far (all of them after Commit), in order.
+  const std::vector<HashAndSize>& chunks() const { return chunks_; }
 
  private:
   Status AddChunk(ByteSpan chunk);
@@ -92,6 +97,37 @@ class CasFileWriter {
   std::vector<HashAndSize> chunks_;
   CasFileResult result_;
   bool committed_ = false;
+};
+
+// One Xet-backed file's term source for a castor:// mirror: terms whose upstream chunks the
+// store already holds are read from it (UpstreamChunks); the fetched ones are remembered and,
+// once the file is stored, recorded so that later files read them from the store.
+class StoreTermSource final : public hub::XetTermSource {
+ public:
+  explicit StoreTermSource(UpstreamChunks& upstream) : upstream_(upstream) {}
+
+  std::optional<Bytes> Find(const Hash& xorb, protocol::ChunkRange chunks,
+                            uint32_t length) override;
+  void Fetched(const Hash& xorb, uint32_t first_chunk, std::vector<uint32_t> chunk_sizes,
+               uint64_t file_offset) override;
+  // The fetched terms are now stored as castor file `file`, cut into `stored` (castor's chunks,
+  // in file order). Castor chunks a file exactly as the Hub's Xet clients do, so each fetched
+  // upstream chunk is one of castor's chunks and takes its hash from there: the fetch path does
+  // not hash the bytes a second time. A term whose chunks do not line up with castor's (an
+  // upstream that chunked differently) is recorded up to its first mismatch; the rest only
+  // costs a later download.
+  Status Commit(const Hash& file, const std::vector<HashAndSize>& stored);
+
+ private:
+  struct FetchedTerm {
+    Hash xorb;
+    uint32_t first_chunk = 0;
+    std::vector<uint32_t> chunk_sizes;
+    uint64_t file_offset = 0;
+  };
+  UpstreamChunks& upstream_;
+  std::mutex mu_;
+  std::vector<FetchedTerm> fetched_;
 };
 
 // RunMirror for a castor store: the same selection, verification, report and publication

@@ -9,6 +9,7 @@
 #include "castor/base/splitmix64.h"
 #include "castor/chunking/chunker.h"
 #include "castor/hash/sha256.h"
+#include "castor/mirror/upstream_chunks.h"
 #include "castor/storage/memory_store.h"
 
 namespace castor::mirror {
@@ -145,6 +146,53 @@ TEST_F(CasDestinationTest, EmptyFileHasTheZeroIdAndRegistersNothing) {
   EXPECT_TRUE(r->file_id.IsZero());
   EXPECT_EQ(r->xorb_bytes_new, 0u);
   EXPECT_FALSE(w.Commit(Hash::Zero()).ok());  // once only
+}
+
+// Fetched upstream terms take their chunk hashes from the stored file's own chunks (the fetch
+// path no longer hashes them): aligned terms are recorded with castor's hashes and read back from
+// the store; a term that stops lining up is recorded up to the mismatch, one that starts inside a
+// castor chunk not at all.
+TEST_F(CasDestinationTest, FetchedTermsAreRecordedWithTheStoredFilesChunkHashes) {
+  const Bytes data = Random(1 << 20, 21);
+  KnownXorbs known;
+  CasFileWriter w(cas_, known, now_);
+  ASSERT_TRUE(w.Write(data).ok());
+  auto r = w.Commit(Sha256::Of(data));
+  ASSERT_TRUE(r.ok()) << r.status().ToString();
+  const std::vector<HashAndSize> chunks = w.chunks();
+  ASSERT_GE(chunks.size(), 8u);
+  std::vector<uint64_t> at{0};
+  for (const auto& c : chunks) at.push_back(at.back() + c.size);
+
+  UpstreamChunks upstream(cas_);
+  StoreTermSource source(upstream);
+  const Hash x = ChunkHash(AsBytes("upstream xorb x")), y = ChunkHash(AsBytes("upstream xorb y"));
+  auto size = [&](size_t i) { return uint32_t(chunks[i].size); };
+  // Chunks 0-2 of x at offset 0: aligned.
+  source.Fetched(x, 0, {size(0), size(1), size(2)}, 0);
+  // Chunks 10-12 of x at chunk 3's offset, the second one a byte longer than castor's chunk 4.
+  source.Fetched(x, 10, {size(3), size(4) + 1, size(5)}, at[3]);
+  // Chunk 0 of y one byte into castor's chunk 6.
+  source.Fetched(y, 0, {size(6) - 1}, at[6] + 1);
+  ASSERT_TRUE(source.Commit(r->file_id, chunks).ok());
+
+  auto first = upstream.Lookup(x, {0, 3});
+  ASSERT_TRUE(first.has_value());
+  for (size_t i = 0; i < 3; ++i) {
+    EXPECT_EQ((*first)[i].hash, chunks[i].hash) << i;
+    EXPECT_EQ((*first)[i].offset, at[i]) << i;
+    EXPECT_EQ((*first)[i].file, r->file_id) << i;
+  }
+  auto bytes = upstream.Read(x, {0, 3}, uint32_t(at[3]));
+  ASSERT_TRUE(bytes.has_value());
+  EXPECT_TRUE(std::equal(bytes->begin(), bytes->end(), data.begin()));
+
+  auto aligned = upstream.Lookup(x, {10, 11});
+  ASSERT_TRUE(aligned.has_value());
+  EXPECT_EQ((*aligned)[0].hash, chunks[3].hash);
+  EXPECT_FALSE(upstream.Lookup(x, {11, 12}).has_value());
+  EXPECT_FALSE(upstream.Lookup(x, {12, 13}).has_value());
+  EXPECT_FALSE(upstream.Lookup(y, {0, 1}).has_value());
 }
 
 }  // namespace
