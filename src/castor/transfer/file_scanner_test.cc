@@ -167,7 +167,8 @@ uint64_t RssFileKiB() {
 }
 
 // The pages of a mapped file are released behind the scan: a 192 MiB file never has more than a
-// few blocks of itself resident in the process.
+// few blocks of itself resident in the process (peak resident file pages of the process, sampled
+// every 64 chunks).
 TEST(FileScanner, MappedScanKeepsTheResidentSetSmall) {
   Bytes data = SplitMix64::Generate(192 << 20, 21);
   TempFile f(data);
@@ -185,7 +186,9 @@ TEST(FileScanner, MappedScanKeepsTheResidentSetSmall) {
     });
     ASSERT_TRUE(r.ok()) << r.status().ToString();
     EXPECT_EQ(r->size, 192u << 20);
-    EXPECT_LT(peak - std::min(peak, before), 32u << 10) << "threads=" << threads;
+    // A few blocks in flight (512 KiB each); 24 MiB when the pages the kernel's fault-around
+    // maps behind the scan were never released again.
+    EXPECT_LT(peak - std::min(peak, before), 12u << 10) << "threads=" << threads;
   }
 }
 

@@ -12,7 +12,9 @@ namespace castor {
 // the cursor never passes the start of the raw record being read. The encoder may use up to
 // MaxRecordSize(n) bytes at its destination, though: it writes straight to the cursor only when
 // that room ends before the raw chunk starts (once earlier chunks have saved enough), and into
-// `scratch` otherwise, copied to the cursor unless it is the unchanged raw record already there.
+// `scratch` otherwise, copied to the cursor unless it is the unchanged raw record already there
+// (then the encoder does not copy the raw payload into `scratch` either: random data, which
+// stays raw record after record, is not copied at all).
 Status CompressXorbInPlace(SerializedXorb& x, ChunkEncoder& encoder, Bytes& scratch) {
   const size_t need = ChunkEncoder::MaxRecordSize(kXorbMaxChunkBytes);
   if (scratch.size() < need) scratch.resize(need);
@@ -29,11 +31,13 @@ Status CompressXorbInPlace(SerializedXorb& x, ChunkEncoder& encoder, Bytes& scra
     }
     const ByteSpan chunk(base + in + kChunkHeaderSize, n);
     const bool direct = out + ChunkEncoder::MaxRecordSize(n) <= in + kChunkHeaderSize;
+    const bool in_place = out == in;  // a raw result is the record already there
     CASTOR_ASSIGN_OR_RETURN(ChunkHeader h,
-                            encoder.Encode(chunk, direct ? base + out : scratch.data()));
+                            encoder.Encode(chunk, direct ? base + out : scratch.data(),
+                                           /*copy_raw_payload=*/!in_place));
     const size_t len = kChunkHeaderSize + h.compressed_size;
     if (len > kChunkHeaderSize + n) return Internal("a compressed record grew past its raw form");
-    if (!direct && !(out == in && h.scheme == CompressionScheme::kNone)) {
+    if (!direct && !(in_place && h.scheme == CompressionScheme::kNone)) {
       std::memcpy(base + out, scratch.data(), len);
     }
     c.physical_offset = uint32_t(out);

@@ -49,7 +49,7 @@ Result<ChunkHeader> ChunkEncoder::Append(ByteSpan chunk, Bytes* out) {
   return h;
 }
 
-Result<ChunkHeader> ChunkEncoder::Encode(ByteSpan chunk, uint8_t* dst) {
+Result<ChunkHeader> ChunkEncoder::Encode(ByteSpan chunk, uint8_t* dst, bool copy_raw_payload) {
   const size_t n = chunk.size();
   if (n == 0 || n > kXorbMaxChunkBytes) {
     return InvalidArgument("chunk of " + std::to_string(n) + " bytes: must be 1..131072");
@@ -118,7 +118,9 @@ Result<ChunkHeader> ChunkEncoder::Encode(ByteSpan chunk, uint8_t* dst) {
       break;
     }
   }
-  std::memcpy(dst + kChunkHeaderSize, payload, len);
+  if (h.scheme != CompressionScheme::kNone || copy_raw_payload) {
+    std::memcpy(dst + kChunkHeaderSize, payload, len);
+  }
   h.compressed_size = uint32_t(len);
   EncodeChunkHeader(h, dst);
   return h;

@@ -57,8 +57,10 @@ class ChunkEncoder {
   Result<ChunkHeader> Append(ByteSpan chunk, Bytes* out);
 
   // Writes the chunk record at `dst`, which must have room for MaxRecordSize(chunk.size())
-  // bytes; the record's length is 8 + the returned header's compressed_size.
-  Result<ChunkHeader> Encode(ByteSpan chunk, uint8_t* dst);
+  // bytes; the record's length is 8 + the returned header's compressed_size. With
+  // `copy_raw_payload` false, a chunk that ends up stored raw gets only its header at `dst`: for
+  // a caller whose raw record is already where the result goes (an in-place recompression).
+  Result<ChunkHeader> Encode(ByteSpan chunk, uint8_t* dst, bool copy_raw_payload = true);
   static size_t MaxRecordSize(size_t chunk_size);
 
   CompressionPolicy policy() const { return policy_; }

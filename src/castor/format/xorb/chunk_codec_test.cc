@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <vector>
 
 #include "castor/base/splitmix64.h"
@@ -145,6 +146,32 @@ TEST(ChunkCodec, IncompressibleChunkEndsANumericRun) {
   EXPECT_EQ(r.header.scheme, CompressionScheme::kNone);
   EXPECT_EQ(r.payload, random);
   EXPECT_EQ(Encode(enc, SyntheticText(65536, 302)).header.scheme, CompressionScheme::kLz4);
+}
+
+// Without copy_raw_payload a chunk stored raw gets only its header (its payload area is left as
+// it was: an in-place recompression's raw record); a compressed one is written in full.
+TEST(ChunkCodec, RawPayloadIsNotCopiedWhenTheCallerHasItInPlace) {
+  ChunkEncoder enc(CompressionPolicy::kPredict);
+  Bytes dst(ChunkEncoder::MaxRecordSize(65536), 0xEE);
+  Bytes random = SplitMix64::Generate(65536, 800);
+  auto h = enc.Encode(random, dst.data(), /*copy_raw_payload=*/false);
+  ASSERT_TRUE(h.ok());
+  EXPECT_EQ(h->scheme, CompressionScheme::kNone);
+  EXPECT_EQ(h->compressed_size, 65536u);
+  auto parsed = DecodeChunkHeader(ByteSpan(dst.data(), kChunkHeaderSize));
+  ASSERT_TRUE(parsed.ok());
+  EXPECT_EQ(parsed->compressed_size, 65536u);
+  EXPECT_TRUE(std::all_of(dst.begin() + kChunkHeaderSize, dst.begin() + kChunkHeaderSize + 65536,
+                          [](uint8_t b) { return b == 0xEE; }));
+  Bytes text = SyntheticText(65536, 801);
+  auto t = enc.Encode(text, dst.data(), /*copy_raw_payload=*/false);
+  ASSERT_TRUE(t.ok());
+  EXPECT_EQ(t->scheme, CompressionScheme::kLz4);
+  ChunkDecoder dec;
+  Bytes back(text.size());
+  ASSERT_TRUE(
+      dec.Decode(*t, ByteSpan(dst.data() + kChunkHeaderSize, t->compressed_size), back).ok());
+  EXPECT_EQ(back, text);
 }
 
 TEST(ChunkCodec, RejectsBadChunkSizes) {
