@@ -74,6 +74,8 @@ row "decode stored chunks, zero-copy view" DecodeStoredView "" "${lz4d[random]}"
 row "decode stored chunks, copied (peer: memcpy)" DecodeStoredCopy MemcpyChunks "${lz4d[random]}"
 row "build xorb, incompressible (peer: LZ4 only)" BuildRandom PeerLz4CompressRandom \
   "${lz4c[random]}"
+row "recompress a raw xorb in place, incompressible" RecompressRandomInPlace PeerLz4CompressRandom \
+  "${lz4c[random]}"
 row "build xorb, bf16, castor's choice (peer: LZ4)" BuildBf16 PeerLz4CompressGrouped \
   "${lz4c[bf16-grouped]}"
 row "build xorb, bf16, both codecs per chunk" BuildBf16BestOf PeerLz4CompressGrouped \

@@ -6,6 +6,7 @@
 //   - build: XorbBuilder on random bytes (LZ4 tried and given up, then stored raw) and on bf16
 //     weights (predicted BG4), with the chunk hashes given (an upload hashes while chunking);
 //     with trying both codecs on every chunk for comparison.
+//   - recompress: CompressXorbInPlace on a xorb of random bytes packed raw (a push's upload step).
 // Peers: liblz4's frame API alone on the same bytes, here (BM_Peer*); and the lz4 command line
 // tool's benchmark mode on the same files, in bench/compare-format.sh, which prints it all.
 //
@@ -28,6 +29,7 @@
 #include "castor/format/xorb/scheme_predictor.h"
 #include "castor/format/xorb/xorb_builder.h"
 #include "castor/format/xorb/xorb_reader.h"
+#include "castor/transfer/xorb_compress.h"
 
 namespace castor {
 namespace {
@@ -145,6 +147,30 @@ void Build(benchmark::State& state, const Input& in, CompressionPolicy policy) {
 }
 
 void BM_BuildRandom(benchmark::State& s) { Build(s, Random(), CompressionPolicy::kPredict); }
+
+// A push's upload step on incompressible data: CompressXorbInPlace over a xorb packed raw. Every
+// chunk stays raw where it is, so the same xorb serves every iteration unchanged.
+void BM_RecompressRandomInPlace(benchmark::State& state) {
+  const Input& in = Random();
+  XorbBuilder b(XorbBuilderOptions{.compression = CompressionPolicy::kNone});
+  std::vector<SerializedXorb> xorbs;
+  size_t pos = 0;
+  for (size_t i = 0; i < in.lengths.size(); ++i) {
+    auto r = b.Add(ByteSpan(in.data).subspan(pos, in.lengths[i]), in.hashes[i]);
+    if (*r) xorbs.push_back(std::move(**r));
+    pos += in.lengths[i];
+  }
+  if (auto last = b.Finish()) xorbs.push_back(std::move(*last));
+  ChunkEncoder enc(CompressionPolicy::kPredict);
+  Bytes scratch;
+  for (auto _ : state) {
+    for (SerializedXorb& x : xorbs) {
+      Status st = CompressXorbInPlace(x, enc, scratch);
+      if (!st.ok()) state.SkipWithError(st.ToString().c_str());
+    }
+  }
+  state.SetBytesProcessed(int64_t(state.iterations()) * int64_t(in.data.size()));
+}
 void BM_BuildBf16(benchmark::State& s) { Build(s, Bf16(), CompressionPolicy::kPredict); }
 void BM_BuildBf16BestOf(benchmark::State& s) { Build(s, Bf16(), CompressionPolicy::kBestOf); }
 void BM_BuildBf16Bg4Only(benchmark::State& s) { Build(s, Bf16(), CompressionPolicy::kBg4Lz4); }
@@ -255,6 +281,7 @@ BENCHMARK(BM_DecodeStoredView)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_DecodeStoredCopy)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_MemcpyChunks)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildRandom)->Unit(benchmark::kMillisecond);
+BENCHMARK(BM_RecompressRandomInPlace)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildBf16)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildBf16BestOf)->Unit(benchmark::kMillisecond);
 BENCHMARK(BM_BuildBf16Bg4Only)->Unit(benchmark::kMillisecond);

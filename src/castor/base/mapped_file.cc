@@ -94,9 +94,10 @@ MappedFile::~MappedFile() {
 
 bool MappedFile::shrank() const { return g_slots[slot_].shrank.load(std::memory_order_relaxed); }
 
-void MappedFile::Release(uint64_t begin, uint64_t end) {
+void MappedFile::ReleaseBefore(uint64_t end) {
   const uint64_t page = g_page.load(std::memory_order_relaxed);
-  begin = (begin + page - 1) / page * page;
+  const uint64_t begin = released_ / page * page;
+  released_ = std::max(released_, std::min(end, size_));
   end = std::min(end, size_) / page * page;
   if (begin < end) ::madvise(base_ + begin, size_t(end - begin), MADV_DONTNEED);
 }

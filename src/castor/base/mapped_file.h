@@ -34,10 +34,13 @@ class MappedFile {
   // read. Either way, what was read is not the file.
   bool shrank() const;
 
-  // Unmaps the whole pages inside [begin, end) from this process (they stay in the page cache
-  // and are mapped again if touched), so that the resident set stays small while a large file
-  // is read front to back.
-  void Release(uint64_t begin, uint64_t end);
+  // For a front-to-back reader done with everything before `end`: unmaps those pages from this
+  // process (they stay in the page cache and are mapped again if touched), so that the resident
+  // set stays small whatever the file size. Each call starts at the page holding the previous
+  // call's end, which was only partly done then and so was kept. (Releases that started at the
+  // next whole page instead left a 192 MiB scan with 24 MiB resident, a 1 GiB push with ~60 MiB;
+  // now 6 MiB, the blocks in flight.) Not thread-safe: one reader.
+  void ReleaseBefore(uint64_t end);
 
   // Starts reading [begin, end) into the page cache in the background (MADV_WILLNEED), so that a
   // front-to-back reader of a file that is not cached finds its pages there.
@@ -47,7 +50,8 @@ class MappedFile {
   MappedFile(uint8_t* base, uint64_t size, int slot) : base_(base), size_(size), slot_(slot) {}
   uint8_t* base_;
   uint64_t size_;
-  int slot_;  // in the SIGBUS handler's table of live mappings
+  int slot_;               // in the SIGBUS handler's table of live mappings
+  uint64_t released_ = 0;  // the end of the last ReleaseBefore
 };
 
 }  // namespace castor

@@ -41,7 +41,7 @@ TEST(MappedFile, ReadsTheFileAndReleasesPages) {
   uint64_t sum = 0, want = 0;
   for (size_t i = 0; i < n; ++i) sum += map.data()[i], want += uint8_t(i * 7 + 1);
   EXPECT_EQ(sum, want);
-  (*m)->Release(0, n);  // pages come back from the page cache when touched again
+  (*m)->ReleaseBefore(n);  // pages come back from the page cache when touched again
   EXPECT_EQ(map.data()[n - 1], uint8_t((n - 1) * 7 + 1));
   EXPECT_EQ(map.data()[4096], uint8_t(4096 * 7 + 1));
   EXPECT_FALSE(map.shrank());

@@ -25,8 +25,6 @@ namespace {
 
 // How far ahead of the scan a mapped file is read into the page cache.
 constexpr uint64_t kReadAhead = uint64_t{8} << 20;
-// How far back each release of scanned pages reaches (see Retire).
-constexpr uint64_t kReleaseOverlap = uint64_t{1} << 20;
 
 // Hash jobs cover about this many bytes of chunks: one job per default-sized block (measured
 // faster than splitting a 512 KiB block between two workers), several for larger blocks.
@@ -322,16 +320,8 @@ class Scanner {
       }
       if (opts_.keep_chunks) result_.chunks.push_back(c);
     }
-    if (map_) {
-      // Pages before the next block are done with: unmapped, the resident set stays small. The
-      // range reaches back before the previous release: a page fault maps the cached pages
-      // around it too (the kernel's fault-around, 64 KiB by default), some of them behind the
-      // scan and already released once, and the page holding the previous `done` was left
-      // mapped. Without the overlap those stayed resident: ~60 MiB over a 1 GiB push.
-      uint64_t done = b->offset + (b->ends.empty() ? 0 : b->ends.back());
-      map_->Release(released_ > kReleaseOverlap ? released_ - kReleaseOverlap : 0, done);
-      released_ = std::max(released_, done);
-    }
+    // Pages before the next block are done with: unmapped, the resident set stays small.
+    if (map_) map_->ReleaseBefore(b->offset + (b->ends.empty() ? 0 : b->ends.back()));
     Release(b);
   }
 
@@ -352,7 +342,6 @@ class Scanner {
   ScanOptions opts_;
   const ChunkCallback* on_chunk_;
   MappedFile* map_;
-  uint64_t released_ = 0;  // file offset up to which mapped pages were released
   int threads_ = 1;
   size_t max_blocks_ = 1;
   bool started_ = false;
