@@ -152,15 +152,7 @@ void BM_BuildRandom(benchmark::State& s) { Build(s, Random(), CompressionPolicy:
 // chunk stays raw where it is, so the same xorb serves every iteration unchanged.
 void BM_RecompressRandomInPlace(benchmark::State& state) {
   const Input& in = Random();
-  XorbBuilder b(XorbBuilderOptions{.compression = CompressionPolicy::kNone});
-  std::vector<SerializedXorb> xorbs;
-  size_t pos = 0;
-  for (size_t i = 0; i < in.lengths.size(); ++i) {
-    auto r = b.Add(ByteSpan(in.data).subspan(pos, in.lengths[i]), in.hashes[i]);
-    if (*r) xorbs.push_back(std::move(**r));
-    pos += in.lengths[i];
-  }
-  if (auto last = b.Finish()) xorbs.push_back(std::move(*last));
+  std::vector<SerializedXorb> xorbs = Pack(in, CompressionPolicy::kNone);
   ChunkEncoder enc(CompressionPolicy::kPredict);
   Bytes scratch;
   for (auto _ : state) {
