@@ -316,19 +316,8 @@ class CasRoutes {
     return RangesResponse(
         *ranges, *size,
         [store, key](uint64_t offset, MutableByteSpan out) -> Result<size_t> {
-          // Read straight into the response buffer: GetRange would allocate and zero a buffer
-          // per piece, then copy it.
-          size_t n = 0;
-          CASTOR_RETURN_IF_ERROR(
-              store->ReadRange(key, offset, out.size(), [&](ByteSpan piece) -> Status {
-                if (piece.size() > out.size() - n) {
-                  return Internal("store returned more than asked");
-                }
-                std::memcpy(out.data() + n, piece.data(), piece.size());
-                n += piece.size();
-                return Status::OK();
-              }));
-          return n;
+          // Straight into the response buffer (a local store preads into it).
+          return store->ReadInto(key, offset, out);
         },
         rng());
   }

@@ -8,6 +8,7 @@
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <functional>
 #include <random>
@@ -174,6 +175,32 @@ TEST_P(StoreConformance, ReadRangeStreamsAndStopsOnSinkError) {
   EXPECT_EQ(got, Bytes(data.begin() + 100, data.end()));
   st = store_->ReadRange(K("s"), 0, UINT64_MAX, [](ByteSpan) { return Cancelled("enough"); });
   EXPECT_EQ(st.code(), StatusCode::kCancelled);
+}
+
+TEST_P(StoreConformance, ReadIntoFillsTheBufferUpToTheObjectsEnd) {
+  Bytes data = Pattern((3 << 20) + 17, 8);
+  ASSERT_TRUE(store_->Put(K("r"), data).ok());
+  Bytes buf((1 << 20) + 3, 0xee);
+  auto n = store_->ReadInto(K("r"), 100, buf);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  ASSERT_EQ(*n, buf.size());
+  EXPECT_TRUE(std::equal(buf.begin(), buf.end(), data.begin() + 100));
+  // Clipped at the end; the bytes past what was read are left alone.
+  std::fill(buf.begin(), buf.end(), 0xee);
+  n = store_->ReadInto(K("r"), data.size() - 10, buf);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  ASSERT_EQ(*n, 10u);
+  EXPECT_TRUE(std::equal(buf.begin(), buf.begin() + 10, data.end() - 10));
+  EXPECT_EQ(buf[10], 0xee);
+  n = store_->ReadInto(K("r"), data.size(), buf);
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 0u);
+  n = store_->ReadInto(K("r"), 5, MutableByteSpan());
+  ASSERT_TRUE(n.ok()) << n.status().ToString();
+  EXPECT_EQ(*n, 0u);
+  EXPECT_EQ(store_->ReadInto(K("r"), data.size() + 1, buf).status().code(),
+            StatusCode::kOutOfRange);
+  EXPECT_EQ(store_->ReadInto(K("nope"), 0, buf).status().code(), StatusCode::kNotFound);
 }
 
 TEST_P(StoreConformance, ListInKeyOrderWithPagination) {

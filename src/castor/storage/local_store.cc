@@ -390,6 +390,17 @@ class LocalStore final : public ObjectStore {
     return Status::OK();
   }
 
+  Result<size_t> ReadInto(std::string_view key, uint64_t offset, MutableByteSpan out) override {
+    struct stat st;
+    CASTOR_ASSIGN_OR_RETURN(int fd, OpenRead("read", key, &st));
+    Fd f(fd);
+    uint64_t end;
+    CASTOR_RETURN_IF_ERROR(Clip("read", key, st, offset, out.size(), &end));
+    const size_t n = size_t(end - offset);
+    CASTOR_RETURN_IF_ERROR(PreadAll(fd, out.data(), n, offset, key));
+    return n;
+  }
+
   Result<ObjectInfo> Head(std::string_view key) override {
     CASTOR_RETURN_IF_ERROR(ValidateKey(key).WithContext("head"));
     struct stat st;

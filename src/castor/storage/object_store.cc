@@ -1,5 +1,7 @@
 #include "castor/storage/object_store.h"
 
+#include <cstring>
+
 #include "castor/storage/local_store.h"
 #include "castor/storage/memory_store.h"
 #include "castor/storage/s3/s3_store.h"
@@ -87,6 +89,17 @@ Result<std::unique_ptr<ObjectStore>> OpenStore(std::string_view uri) {
     return InvalidArgument("open store " + std::string(uri) +
                            ": unknown scheme (use file://, s3:// or mem://)");
   return OpenLocalStore(std::string(uri));
+}
+
+Result<size_t> ObjectStore::ReadInto(std::string_view key, uint64_t offset, MutableByteSpan out) {
+  size_t n = 0;
+  CASTOR_RETURN_IF_ERROR(ReadRange(key, offset, out.size(), [&](ByteSpan piece) -> Status {
+    if (piece.size() > out.size() - n) return Internal("store returned more than asked");
+    std::memcpy(out.data() + n, piece.data(), piece.size());
+    n += piece.size();
+    return Status::OK();
+  }));
+  return n;
 }
 
 }  // namespace castor

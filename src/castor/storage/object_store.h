@@ -129,6 +129,11 @@ class ObjectStore {
   // end". On error, `sink` may have received a prefix of the range.
   virtual Status ReadRange(std::string_view key, uint64_t offset, uint64_t length,
                            const ByteSink& sink) = 0;
+  // Reads bytes [offset, min(offset + out.size(), size)) into `out` and returns how many (0 only
+  // when offset is at the end or `out` is empty). Same errors as GetRange. The default streams
+  // ReadRange into `out`; a store that can read in place (the local directory: one pread
+  // straight into `out`) overrides it.
+  virtual Result<size_t> ReadInto(std::string_view key, uint64_t offset, MutableByteSpan out);
 
   // Size and ETag. NotFound if absent.
   virtual Result<ObjectInfo> Head(std::string_view key) = 0;
