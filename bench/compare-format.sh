@@ -14,6 +14,7 @@
 #
 # Usage: bench/compare-format.sh     Environment: BUILD_DIR (default build), RUNS (default 5)
 set -euo pipefail
+. "$(dirname "$0")/cpu.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 build=${BUILD_DIR:-$root/build}
 [[ "$build" = /* ]] || build="$root/$build"
@@ -51,8 +52,9 @@ done
 declare -A gb wall
 while read -r name value w; do gb[$name]=$value; wall[$name]=$w; done < <(python3 - "$work/bench.json" <<'PY'
 import json, sys
+# With one repetition there are no aggregates: that run is the median.
 for b in json.load(open(sys.argv[1]))["benchmarks"]:
-    if b.get("aggregate_name") == "median":
+    if b.get("aggregate_name") == "median" or b.get("repetitions", 1) <= 1:
         cpu = b["bytes_per_second"] / 1e9
         print(b["run_name"].replace("BM_", ""), "%.2f" % cpu, "%.2f" % (cpu * b["cpu_time"] / b["real_time"]))
 PY
@@ -90,6 +92,6 @@ echo
 echo "Compression ratios on bf16-like weights (uncompressed / serialized, headers included):"
 "$bench" ratios
 echo "load average: $(cut -d' ' -f1-3 /proc/loadavg) on $(nproc) cores;" \
-  "CPU: $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2- | sed 's/^ *//');" \
+  "CPU: $(cpu_description);" \
   "lz4 $(lz4 -V 2>&1 | grep -o 'v[0-9.]*[0-9]' | head -1)"
 echo "lz4 -b1 -B131072 ratios: bf16 ${lz4r[bf16]}, bf16-grouped ${lz4r[bf16-grouped]}, random ${lz4r[random]}"

@@ -21,6 +21,7 @@
 # Needs: a Release build (castor, bench/chunking_bench), node + tests/interop-hub/setup.sh,
 #   GNU time.
 set -euo pipefail
+. "$(dirname "$0")/cpu.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 size_mib=${1:-1024}
 build=${BUILD_DIR:-$root/build}
@@ -121,7 +122,7 @@ row() {  # row LABEL KEY [PEER_KEY]
 }
 
 echo "castor at $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?');" \
-  "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs));" \
+  "$(nproc) cores ($(cpu_description));" \
   "input $kind ${size_mib} MiB; median of $runs runs; load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 echo "                                                    wall       speed  peak RSS  client   server  ratio"
 echo "                                                                         CPU      CPU"

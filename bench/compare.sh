@@ -16,6 +16,7 @@
 # Needs: a Release build (castor, bench/chunking_bench), node + tests/interop/setup.sh, b3sum,
 # sha256sum, GNU time, taskset.
 set -euo pipefail
+. "$(dirname "$0")/cpu.sh"
 root="$(cd "$(dirname "$0")/.." && pwd)"
 size_mib=${1:-1024}
 build=${BUILD_DIR:-$root/build}
@@ -73,7 +74,7 @@ timed() {
 }
 
 echo "castor $("$castor" --version | awk '{print $2}') at $(git -C "$root" rev-parse --short HEAD 2>/dev/null || echo '?');" \
-  "$(nproc) cores ($(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | xargs)); inputs ${size_mib} MiB; median of $runs runs"
+  "$(nproc) cores ($(cpu_description)); inputs ${size_mib} MiB; median of $runs runs"
 echo "load average before: $(cut -d' ' -f1-3 /proc/loadavg)"
 
 echo
