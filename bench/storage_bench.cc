@@ -9,9 +9,7 @@
 #include <fcntl.h>
 #include <unistd.h>
 
-#include <cstdlib>
 #include <filesystem>
-#include <memory>
 #include <random>
 
 #include "castor/storage/local_store.h"
@@ -85,8 +83,7 @@ void BM_Castor_ReadInto(benchmark::State& state) {
   auto& f = F();
   uint64_t range = uint64_t(state.range(0));
   const size_t piece = size_t(std::min<uint64_t>(range, 1 << 20));
-  std::unique_ptr<uint8_t, decltype(&std::free)> buf(
-      static_cast<uint8_t*>(std::aligned_alloc(4096, piece)), &std::free);
+  AlignedBuffer buf = AllocateAligned(4096, piece);
   uint64_t i = 0;
   for (auto _ : state) {
     uint64_t off = OffsetOf(i++, range), done = 0;
@@ -133,8 +130,7 @@ void BM_Peer_PreadReusedBuffer(benchmark::State& state) {
   const size_t skew = size_t(state.range(1));
   const size_t piece = size_t(std::min<uint64_t>(range, 1 << 20));
   int fd = ::open(f.path.c_str(), O_RDONLY | O_CLOEXEC);
-  std::unique_ptr<uint8_t, decltype(&std::free)> mem(
-      static_cast<uint8_t*>(std::aligned_alloc(4096, piece + 4096)), &std::free);
+  AlignedBuffer mem = AllocateAligned(4096, piece + 4096);
   uint8_t* buf = mem.get() + skew;
   uint64_t i = 0;
   for (auto _ : state) {

@@ -47,6 +47,18 @@ TEST(Bytes, LittleEndianRoundTrip) {
   EXPECT_EQ(LoadLE32(b), 0x05060708u);
 }
 
+TEST(Bytes, AllocateAlignedRoundsUpToTheAlignment) {
+  for (size_t size : {size_t{1}, size_t{4095}, size_t{4096}, size_t{(1 << 20) + 3}}) {
+    AlignedBuffer b = AllocateAligned(4096, size);
+    ASSERT_NE(b, nullptr) << size;
+    EXPECT_EQ(reinterpret_cast<uintptr_t>(b.get()) % 4096, 0u) << size;
+    std::memset(b.get(), 0x5a, (size + 4095) / 4096 * 4096);  // all of it is ours (ASan checks)
+  }
+  AlignedBuffer small = AllocateAligned(64, 100);
+  ASSERT_NE(small, nullptr);
+  EXPECT_EQ(reinterpret_cast<uintptr_t>(small.get()) % 64, 0u);
+}
+
 TEST(Bytes, Hex) {
   Bytes b = {0x00, 0xab, 0xff};
   EXPECT_EQ(HexEncode(b), "00abff");

@@ -3,7 +3,9 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <cstring>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -46,6 +48,19 @@ inline void AppendLE64(Bytes& out, uint64_t v) {
   uint8_t b[8]; StoreLE64(b, v); out.insert(out.end(), b, b + 8);
 }
 inline void AppendBytes(Bytes& out, ByteSpan b) { out.insert(out.end(), b.begin(), b.end()); }
+
+// Heap memory at an alignment (a power of two: 4096 for page-aligned buffers, which O_DIRECT
+// needs and into which the kernel's copies out of page-cache pages run at full speed on every
+// CPU; bench/results-storage.md). null if the allocation fails; the size is rounded up to a
+// multiple of the alignment.
+struct FreeDeleter {
+  void operator()(uint8_t* p) const { std::free(p); }
+};
+using AlignedBuffer = std::unique_ptr<uint8_t, FreeDeleter>;
+inline AlignedBuffer AllocateAligned(size_t alignment, size_t size) {
+  return AlignedBuffer(static_cast<uint8_t*>(
+      std::aligned_alloc(alignment, (size + alignment - 1) / alignment * alignment)));
+}
 
 // ASCII case-insensitive equality (HTTP header names, range units, tokens).
 inline bool EqualsIgnoreCase(std::string_view a, std::string_view b) {

@@ -19,7 +19,6 @@
 #include <boost/beast/http/string_body.hpp>
 #include <condition_variable>
 #include <cstdio>
-#include <cstdlib>
 #include <ctime>
 #include <future>
 #include <limits>
@@ -449,15 +448,14 @@ class Session : public std::enable_shared_from_this<Session> {
       // exactly that against a read from a page boundary, such as a whole xorb. On the
       // project's AMD EPYC VM pread ran at 2 GB/s into such a buffer and at 12 GB/s into an
       // aligned one (bench/storage_bench, BM_Peer_PreadReusedBuffer).
-      chunk_size_ = (server_->opt_.stream_buffer_bytes + 4095) & ~size_t{4095};
-      chunk_.reset(static_cast<uint8_t*>(std::aligned_alloc(4096, chunk_size_)));
+      chunk_ = AllocateAligned(4096, server_->opt_.stream_buffer_bytes);
       if (!chunk_) {
         record_.error = "no memory for the response buffer";
         close_after_ = true;
         return Finish(asio::error::no_memory);
       }
     }
-    size_t want = size_t(std::min<uint64_t>(remaining_, chunk_size_));
+    size_t want = size_t(std::min<uint64_t>(remaining_, server_->opt_.stream_buffer_bytes));
     Result<size_t> n = Result<size_t>(size_t{0});
     try {
       n = res_.source(MutableByteSpan(chunk_.get(), want));
@@ -507,11 +505,7 @@ class Session : public std::enable_shared_from_this<Session> {
   const Router::Route* route_ = nullptr;
   Clock::time_point start_;
   std::string head_bytes_;
-  struct Free {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
-  std::unique_ptr<uint8_t, Free> chunk_;  // streamed body pieces, page-aligned
-  size_t chunk_size_ = 0;
+  AlignedBuffer chunk_;  // streamed body pieces (stream_buffer_bytes), page-aligned
   uint64_t remaining_ = 0;
   bool keep_alive_ = false, head_ = false, close_after_ = false;
   bool idle_ = false;  // waiting for a request's header; touched only on the strand

@@ -86,7 +86,7 @@ class FileAppender {
     if (expected_size < kDirectMinBytes) return;
     int flags = ::fcntl(fd_, F_GETFL);
     if (flags < 0 || ::fcntl(fd_, F_SETFL, flags | O_DIRECT) != 0) return;
-    buf_.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlign, kStage)));
+    buf_ = AllocateAligned(kAlign, kStage);
     if (buf_) {
       direct_ = true;
     } else {
@@ -119,10 +119,6 @@ class FileAppender {
   }
 
  private:
-  struct Free {
-    void operator()(uint8_t* p) const { std::free(p); }
-  };
-
   // Writes buf_[0, n) (n a multiple of kAlign) and moves the rest of the staged bytes to the
   // front. A file system that turns out to refuse direct writes gets plain ones.
   Status WriteStaged(size_t n, const std::string& what) {
@@ -153,7 +149,7 @@ class FileAppender {
 
   int fd_;
   bool direct_ = false;
-  std::unique_ptr<uint8_t, Free> buf_;
+  AlignedBuffer buf_;
   size_t staged_ = 0;
 };
 

@@ -27,8 +27,6 @@ Status PwriteAll(int fd, ByteSpan data, uint64_t offset, const std::string& path
   return Status::OK();
 }
 
-void WriteBatch::Free::operator()(uint8_t* p) const { std::free(p); }
-
 WriteBatch::WriteBatch(int fd, int direct_fd, std::atomic<bool>* direct_ok, const std::string& path)
     : fd_(fd), direct_fd_(direct_fd), direct_ok_(direct_ok), path_(path) {}
 
@@ -37,7 +35,7 @@ Result<MutableByteSpan> WriteBatch::Append(size_t n) {
     return Corruption("a chunk of " + std::to_string(n) + " bytes");
   }
   if (!buf_) {
-    buf_.reset(static_cast<uint8_t*>(std::aligned_alloc(kAlign, kCapacity)));
+    buf_ = AllocateAligned(kAlign, kCapacity);
     if (!buf_) return ResourceExhausted("write buffer of " + std::to_string(kCapacity) + " bytes");
   }
   // Place() writes out once len_ reaches kBatchBytes, so base_ + len_ + n <= kCapacity.

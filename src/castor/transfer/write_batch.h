@@ -46,13 +46,10 @@ class WriteBatch {
   Status WriteOut(bool final);
   Status WriteDirect(ByteSpan data, uint64_t offset);
 
-  struct Free {
-    void operator()(uint8_t* p) const;
-  };
   int fd_, direct_fd_;
   std::atomic<bool>* direct_ok_;
   const std::string& path_;
-  std::unique_ptr<uint8_t, Free> buf_;  // kAlign-aligned
+  AlignedBuffer buf_;  // kAlign-aligned
   // Placed bytes are buf_[base_, base_ + len_) and belong at file offsets [start_, start_ + len_);
   // base_ == start_ % kAlign, so aligned file offsets fall on aligned addresses.
   size_t base_ = 0;
