@@ -6,7 +6,8 @@
 #      XetBlob streamed to a file, tests/interop-hub/xetblob_download.mjs) from the same server;
 #      peak RSS of both (GNU time);
 #   2. push of new data: `castor push --no-cache` to a server with an empty store (a fresh
-#      server per run);
+#      server per run), with castor's default compression and with `--compression none` (what
+#      the push costs without compressing: the protocol's hashing, sending and storing);
 #   3. re-push of unchanged data, with the local shard cache and without it (global dedup
 #      queries only), vs `castor hash` of the same file (chunking + hashing, the floor).
 # The input is weights-like (bf16, bench/chunking_bench generate) or random (KIND=random). Files
@@ -128,6 +129,19 @@ echo "                                                    wall       speed  peak
 echo "                                                                         CPU      CPU"
 
 # --- 2. push of new data: a fresh, empty server each run -----------------------------------------
+# Uncompressed first, so that the server left running after the loop below holds the default form.
+has_compression=0  # builds before the option always compress
+if "$castor" push --help 2>/dev/null | grep -q -- --compression; then
+  has_compression=1
+  : >"$work/times"
+  for _ in $(seq "$runs"); do
+    start_server "$work/store"
+    timed_run "$castor" push --endpoint "$url" --no-cache --compression none "$input"
+    raw_file_id=$(cut -d' ' -f1 "$work/out")
+  done
+  summarize push_raw
+  push_raw_summary=$(tail -1 "$work/err")
+fi
 : >"$work/times"
 for _ in $(seq "$runs"); do
   start_server "$work/store"
@@ -139,6 +153,7 @@ summarize push_new
 file_id=$(cut -d' ' -f1 "$work/push.out")
 push_summary=$(tail -1 "$work/push.err")
 [[ "$file_id" =~ ^[0-9a-f]{64}$ ]] || die "push printed no file id"
+[[ $has_compression == 0 || "$raw_file_id" == "$file_id" ]] || die "push --compression none: another file id"
 
 # --- 3. re-push of unchanged data (the server from the last run holds it) -------------------------
 measure hash ":" -- "$castor" hash "$input"
@@ -177,6 +192,10 @@ fi
 echo "push of new data (empty server, --no-cache)"
 row "castor push" push_new
 echo "    $push_summary"
+if [[ $has_compression == 1 ]]; then
+  row "castor push --compression none" push_raw
+  echo "    $push_raw_summary"
+fi
 echo "re-push of unchanged data"
 row "castor hash (chunk + hash + sha256, the floor)" hash
 row "castor push, shard cache" repush_cache hash

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "cas_flags.h"
+#include "castor/format/xorb/chunk_codec.h"
 #include "castor/transfer/upload.h"
 #include "command.h"
 
@@ -19,6 +20,7 @@ struct PushFlags {
   bool no_global_dedup = false;
   std::string cache_dir;
   bool no_cache = false;
+  std::string compression = "predict";
 };
 
 std::string DefaultCacheDir() {
@@ -34,6 +36,11 @@ std::string Mib(uint64_t b) {
 }
 
 int Run(const PushFlags& f) {
+  auto policy = ParseCompressionPolicy(f.compression);
+  if (!policy.ok()) {
+    PrintError("--" + policy.status().message());
+    return 2;
+  }
   auto wired = Wire(f.cas);
   if (!wired.ok()) {
     PrintError(wired.status().message());
@@ -41,6 +48,7 @@ int Run(const PushFlags& f) {
   }
   UploadOptions opts;
   opts.parallelism = f.jobs;
+  opts.xorb.compression = *policy;
   opts.global_dedup = !f.no_global_dedup;
   opts.shard_cache_dir = f.no_cache ? "" : (f.cache_dir.empty() ? DefaultCacheDir() : f.cache_dir);
   auto r = UploadPaths(*wired->cas, f.paths, opts);
@@ -84,6 +92,11 @@ const Command kPush("push", [](CLI::App& app, int& exit_code) {
   cmd->add_option("--cache-dir", f->cache_dir,
                   "Shards of earlier pushes, for dedup (default ~/.cache/castor/shards)");
   cmd->add_flag("--no-cache", f->no_cache, "Neither read nor write the shard cache");
+  cmd->add_option("--compression", f->compression,
+                  "How xorb chunks are compressed: predict (one codec per chunk, chosen "
+                  "cheaply), best (try LZ4 and BG4+LZ4 on every chunk), lz4, bg4, or none "
+                  "(send chunks as they are: less CPU, more bytes sent and stored)")
+      ->capture_default_str();
   cmd->callback([f, &exit_code] { exit_code = Run(*f); });
 });
 

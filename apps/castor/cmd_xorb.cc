@@ -55,19 +55,10 @@ struct PackFlags {
   std::string compression = "predict";
 };
 
-Result<CompressionPolicy> ParsePolicy(const std::string& s) {
-  if (s == "predict") return CompressionPolicy::kPredict;
-  if (s == "best") return CompressionPolicy::kBestOf;
-  if (s == "lz4") return CompressionPolicy::kLz4;
-  if (s == "bg4") return CompressionPolicy::kBg4Lz4;
-  if (s == "none") return CompressionPolicy::kNone;
-  return InvalidArgument("--compression: expected predict, best, lz4, bg4 or none, got " + s);
-}
-
 int RunPack(const PackFlags& f) {
-  auto policy = ParsePolicy(f.compression);
+  auto policy = ParseCompressionPolicy(f.compression);
   if (!policy.ok()) {
-    PrintError(policy.status().message());
+    PrintError("--" + policy.status().message());
     return 2;
   }
   std::error_code ec;

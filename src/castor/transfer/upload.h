@@ -22,7 +22,7 @@ struct UploadOptions {
   bool global_dedup = true;      // ask the server about first and eligible chunks
   std::string shard_cache_dir;   // shards of earlier pushes ("" = no cache)
   int scan_threads = 0;          // 0 = all cores
-  XorbBuilderOptions xorb;       // xorb limits (tests make them small)
+  XorbBuilderOptions xorb;       // xorb limits (tests make them small) and compression policy
 };
 
 struct UploadedFile {

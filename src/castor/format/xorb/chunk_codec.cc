@@ -9,6 +9,40 @@
 
 namespace castor {
 
+namespace {
+
+constexpr CompressionPolicy kPolicies[] = {CompressionPolicy::kPredict, CompressionPolicy::kBestOf,
+                                           CompressionPolicy::kLz4, CompressionPolicy::kBg4Lz4,
+                                           CompressionPolicy::kNone};
+
+}  // namespace
+
+std::string_view CompressionPolicyName(CompressionPolicy p) {
+  switch (p) {
+    case CompressionPolicy::kNone:
+      return "none";
+    case CompressionPolicy::kLz4:
+      return "lz4";
+    case CompressionPolicy::kBg4Lz4:
+      return "bg4";
+    case CompressionPolicy::kPredict:
+      return "predict";
+    case CompressionPolicy::kBestOf:
+      return "best";
+  }
+  return "?";
+}
+
+Result<CompressionPolicy> ParseCompressionPolicy(std::string_view name) {
+  std::string names;
+  for (CompressionPolicy p : kPolicies) {
+    if (name == CompressionPolicyName(p)) return p;
+    names += (names.empty() ? "" : ", ") + std::string(CompressionPolicyName(p));
+  }
+  return InvalidArgument("compression: expected one of " + names + "; got \"" + std::string(name) +
+                         "\"");
+}
+
 Result<size_t> ChunkEncoder::CompressWith(CompressionScheme s, ByteSpan chunk, uint8_t* dst) {
   ++compressions_;
   size_t cap = Lz4FrameEncoder::Bound(chunk.size());

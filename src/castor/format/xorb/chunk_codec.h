@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string_view>
 
 #include "castor/base/bytes.h"
 #include "castor/base/status.h"
@@ -24,6 +25,11 @@ enum class CompressionPolicy {
              // (see ChunkEncoder)
   kBestOf,   // both codecs, keep the smaller (two compressions per chunk; a reference point)
 };
+
+// The names the command line uses for the policies: predict, best, lz4, bg4, none.
+std::string_view CompressionPolicyName(CompressionPolicy p);
+// The policy a name stands for; InvalidArgument listing the names otherwise.
+Result<CompressionPolicy> ParseCompressionPolicy(std::string_view name);
 
 // Under kPredict, once kNumericRunToTrust chunks in a row were predicted BG4 decisively (every
 // quarter of the sample numeric, no trial compression needed) and came out compressed, the

@@ -211,5 +211,21 @@ TEST(ChunkCodec, DecodeRejectsMismatchedPayloads) {
   }
 }
 
+TEST(ChunkCodec, PolicyNamesRoundTrip) {
+  for (CompressionPolicy p :
+       {CompressionPolicy::kNone, CompressionPolicy::kLz4, CompressionPolicy::kBg4Lz4,
+        CompressionPolicy::kPredict, CompressionPolicy::kBestOf}) {
+    auto parsed = ParseCompressionPolicy(CompressionPolicyName(p));
+    ASSERT_TRUE(parsed.ok()) << CompressionPolicyName(p);
+    EXPECT_EQ(*parsed, p);
+  }
+  for (const char* bad : {"", "zstd", "LZ4", "bg4 "}) {
+    auto parsed = ParseCompressionPolicy(bad);
+    ASSERT_FALSE(parsed.ok()) << bad;
+    EXPECT_EQ(parsed.status().code(), StatusCode::kInvalidArgument);
+    EXPECT_NE(parsed.status().message().find("predict, best, lz4, bg4, none"), std::string::npos);
+  }
+}
+
 }  // namespace
 }  // namespace castor
