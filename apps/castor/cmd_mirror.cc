@@ -9,12 +9,12 @@
 #include <string>
 #include <vector>
 
+#include "castor/base/progress.h"
 #include "castor/http/http_client.h"
 #include "castor/hub/hub_client.h"
 #include "castor/hub/hub_settings.h"
 #include "castor/mirror/castor_destination.h"
 #include "castor/mirror/mirror.h"
-#include "castor/mirror/progress.h"
 #include "castor/storage/object_store.h"
 #include "command.h"
 
@@ -116,16 +116,16 @@ int Run(const MirrorFlags& f) {
                to_cas                                   ? "castor store"
                : c.layout == mirror::Layout::kSnapshots ? "snapshots layout"
                                                         : "files layout",
-               c.jobs, mirror::HumanBytes(double(c.MemoryBound())).c_str(),
-               c.dry_run ? "; dry run" : "");
-  mirror::ProgressCounters counters;
+               c.jobs, HumanBytes(double(c.MemoryBound())).c_str(), c.dry_run ? "; dry run" : "");
+  ProgressCounters counters;
   auto log = [](const std::string& line) {
     std::fprintf(stderr, "castor mirror: %s\n", line.c_str());
   };
-  std::unique_ptr<mirror::ProgressReporter> reporter;
+  std::unique_ptr<ProgressReporter> reporter;
   if (!c.dry_run && !f.no_progress) {
-    reporter = std::make_unique<mirror::ProgressReporter>(
-        &counters, stderr, isatty(2) != 0, std::chrono::seconds(c.progress_interval_s));
+    reporter = std::make_unique<ProgressReporter>(&counters, stderr, isatty(2) != 0,
+                                                  std::chrono::seconds(c.progress_interval_s),
+                                                  "castor mirror");
   }
   std::unique_ptr<cas::CasService> cas_service;
   if (to_cas) cas_service = std::make_unique<cas::CasService>(store->get());
@@ -142,9 +142,8 @@ int Run(const MirrorFlags& f) {
       if (c.dry_run) {
         std::string reuse;
         if (file.bytes_reused) {
-          reuse = "  (" + mirror::HumanBytes(double(file.size - file.bytes_reused)) +
-                  " to fetch, " + mirror::HumanBytes(double(file.bytes_reused)) +
-                  " from the store)";
+          reuse = "  (" + HumanBytes(double(file.size - file.bytes_reused)) + " to fetch, " +
+                  HumanBytes(double(file.bytes_reused)) + " from the store)";
         }
         std::printf("%-10s %12llu %s%s\n", std::string(mirror::FileResultName(file.result)).c_str(),
                     (unsigned long long)file.size, file.key.c_str(), reuse.c_str());
@@ -163,27 +162,27 @@ int Run(const MirrorFlags& f) {
   }
   const auto& s = *report;
   const std::string reused =
-      s.bytes_reused ? ", " + mirror::HumanBytes(double(s.bytes_reused)) + " from the store" : "";
+      s.bytes_reused ? ", " + HumanBytes(double(s.bytes_reused)) + " from the store" : "";
   if (c.dry_run) {
     std::fprintf(
         stderr,
         "castor mirror: dry run: would copy %llu files (%s to fetch%s), %llu present (%s)\n",
-        (unsigned long long)s.files_copied, mirror::HumanBytes(double(s.bytes_transferred)).c_str(),
+        (unsigned long long)s.files_copied, HumanBytes(double(s.bytes_transferred)).c_str(),
         reused.c_str(), (unsigned long long)s.files_skipped,
-        mirror::HumanBytes(double(s.bytes_present)).c_str());
+        HumanBytes(double(s.bytes_present)).c_str());
   } else if (s.files_copied == 0 && s.files_failed == 0 && s.ok()) {
     std::fprintf(
         stderr, "castor mirror: up to date: nothing to transfer (%llu files, %s already present)\n",
-        (unsigned long long)s.files_skipped, mirror::HumanBytes(double(s.bytes_present)).c_str());
+        (unsigned long long)s.files_skipped, HumanBytes(double(s.bytes_present)).c_str());
   } else {
     std::fprintf(
         stderr,
         "castor mirror: copied %llu files (%s%s) in %.1f s (%s/s), %llu already present, %llu "
         "failed; "
         "%llu Hub requests, %llu retries, %llu rate-limited\n",
-        (unsigned long long)s.files_copied, mirror::HumanBytes(double(s.bytes_transferred)).c_str(),
+        (unsigned long long)s.files_copied, HumanBytes(double(s.bytes_transferred)).c_str(),
         reused.c_str(), s.seconds,
-        mirror::HumanBytes(s.seconds > 0 ? double(s.bytes_transferred) / s.seconds : 0).c_str(),
+        HumanBytes(s.seconds > 0 ? double(s.bytes_transferred) / s.seconds : 0).c_str(),
         (unsigned long long)s.files_skipped, (unsigned long long)s.files_failed,
         (unsigned long long)hub.counters().requests.load(),
         (unsigned long long)hub.counters().retries.load(),

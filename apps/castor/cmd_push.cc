@@ -1,11 +1,16 @@
 // `castor push --endpoint URL [--token T] PATH...`: uploads files to a Xet CAS, sending only
 // chunks the server does not have.
+#include <unistd.h>
+
+#include <chrono>
 #include <cstdio>
 #include <cstdlib>
+#include <memory>
 #include <string>
 #include <vector>
 
 #include "cas_flags.h"
+#include "castor/base/progress.h"
 #include "castor/format/xorb/chunk_codec.h"
 #include "castor/transfer/upload.h"
 #include "command.h"
@@ -21,6 +26,7 @@ struct PushFlags {
   std::string cache_dir;
   bool no_cache = false;
   std::string compression = "predict";
+  bool quiet = false;
 };
 
 std::string DefaultCacheDir() {
@@ -51,7 +57,15 @@ int Run(const PushFlags& f) {
   opts.xorb.compression = *policy;
   opts.global_dedup = !f.no_global_dedup;
   opts.shard_cache_dir = f.no_cache ? "" : (f.cache_dir.empty() ? DefaultCacheDir() : f.cache_dir);
+  ProgressCounters progress;
+  std::unique_ptr<ProgressReporter> reporter;
+  if (!f.quiet) {
+    opts.progress = &progress;
+    reporter = std::make_unique<ProgressReporter>(&progress, stderr, isatty(STDERR_FILENO) != 0,
+                                                  std::chrono::seconds(5), "castor push");
+  }
   auto r = UploadPaths(*wired->cas, f.paths, opts);
+  reporter.reset();  // ends the progress line before the results
   if (!r.ok()) {
     PrintError("push failed: " + r.status().message());
     return 1;
@@ -97,6 +111,9 @@ const Command kPush("push", [](CLI::App& app, int& exit_code) {
                   "cheaply), best (try LZ4 and BG4+LZ4 on every chunk), lz4, bg4, or none "
                   "(send chunks as they are: less CPU, more bytes sent and stored)")
       ->capture_default_str();
+  cmd->add_flag("-q,--quiet", f->quiet,
+                "No progress output (by default a progress line on a terminal, a log line every "
+                "5 s otherwise)");
   cmd->callback([f, &exit_code] { exit_code = Run(*f); });
 });
 

@@ -214,7 +214,8 @@ class E2E(unittest.TestCase):
             data = model_bytes(5 << 20, 1000 + len(sizes)) + text
             path = os.path.join(self.tmp, f"policy-{policy}.bin")
             write(path, data)
-            ids, (mib, xorbs), _ = self.push(path, extra=("--compression", policy))
+            ids, (mib, xorbs), p = self.push(path, extra=("--compression", policy, "-q"))
+            self.assertEqual(len(p.stderr.splitlines()), 1, p.stderr)  # -q: the summary only
             self.assertEqual(xorbs, 1, policy)
             sizes[policy] = mib
             held = len(data) / (1 << 20)

@@ -22,10 +22,10 @@
 #include <string>
 #include <vector>
 
+#include "castor/base/progress.h"
 #include "castor/base/status.h"
 #include "castor/hub/hub_client.h"
 #include "castor/mirror/mirror_config.h"
-#include "castor/mirror/progress.h"
 #include "castor/storage/object_store.h"
 
 namespace castor::mirror {

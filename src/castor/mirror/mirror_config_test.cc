@@ -5,7 +5,6 @@
 #include <map>
 
 #include "castor/mirror/content_check.h"
-#include "castor/mirror/progress.h"
 
 namespace castor::mirror {
 namespace {
@@ -121,13 +120,6 @@ TEST(ContentCheck, GitBlobAndSha256) {
   ContentCheck shorter(lfs);
   shorter.Update(AsBytes("hell"));
   EXPECT_NE(shorter.Finish().message().find("size mismatch"), std::string::npos);
-}
-
-TEST(Progress, Line) {
-  EXPECT_EQ(HumanBytes(512), "512 B");
-  EXPECT_EQ(HumanBytes(1.5 * (1 << 30)), "1.5 GiB");
-  std::string line = ProgressLine(3, 10, 1 << 30, 4ull << 30, 8.0);
-  EXPECT_EQ(line, "3/10 files, 1.0 GiB / 4.0 GiB, 128.0 MiB/s, ETA 24s");
 }
 
 }  // namespace

@@ -117,9 +117,16 @@ TEST_F(TransferRoundTrip, ManySmallXorbsUpAndBackDown) {
     uo.parallelism = jobs;
     uo.global_dedup = jobs == 1;    // the second push finds everything through the server
     uo.xorb.max_bytes = 256 << 10;  // dozens of xorbs, so buffers are recycled many times
+    ProgressCounters progress;
+    uo.progress = &progress;
     auto up = UploadPaths(*client_, {(dir_ / "in").string()}, uo);
     ASSERT_TRUE(up.ok()) << up.status().ToString();
     ASSERT_EQ(up->files.size(), files.size());
+    // Every byte of every file counted once, deduplicated or not.
+    EXPECT_EQ(progress.files_total, files.size());
+    EXPECT_EQ(progress.files_done, files.size());
+    EXPECT_EQ(progress.bytes_total, uint64_t(15) << 20);
+    EXPECT_EQ(progress.bytes_done, uint64_t(15) << 20);
     if (jobs == 1) {
       EXPECT_GT(up->xorbs_uploaded, 20u);
       EXPECT_LT(up->bytes_uploaded, up->stats.bytes_new);  // compressed

@@ -189,6 +189,18 @@ Result<UploadReport> UploadPaths(client::CasClient& cas, const std::vector<std::
     }
   }
 
+  ProgressCounters* progress = options.progress;
+  if (progress) {
+    uint64_t total = 0;
+    for (const auto& f : files) {
+      std::error_code ec;
+      uint64_t n = f == "-" ? 0 : fs::file_size(f, ec);
+      if (!ec) total += n;
+    }
+    progress->files_total += files.size();
+    progress->bytes_total += total;
+  }
+
   XorbUploader uploader(cas, std::max(1, options.parallelism), options.xorb.compression);
   const uint64_t now = NowUnix();
   auto maybe_query = [&](const Hash& h) -> Status {
@@ -220,6 +232,7 @@ Result<UploadReport> UploadPaths(client::CasClient& cas, const std::vector<std::
       }
       CASTOR_ASSIGN_OR_RETURN(std::optional<SerializedXorb> cut, builder.AddChunk(data, c.hash));
       if (cut) CASTOR_RETURN_IF_ERROR(uploader.Push(std::move(*cut)));
+      if (progress) progress->bytes_done += c.length;
       return Status::OK();
     });
     if (!scanned.ok()) {
@@ -228,6 +241,7 @@ Result<UploadReport> UploadPaths(client::CasClient& cas, const std::vector<std::
     }
     CASTOR_RETURN_IF_ERROR(builder.EndFile(scanned->file_id, scanned->sha256));
     report.files.push_back({path, scanned->file_id, scanned->size, scanned->sha256});
+    if (progress) progress->files_done++;
   }
   if (auto last = builder.Finish()) CASTOR_RETURN_IF_ERROR(uploader.Push(std::move(*last)));
   CASTOR_RETURN_IF_ERROR(uploader.Close());

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "castor/base/progress.h"
 #include "castor/base/status.h"
 #include "castor/client/cas_client.h"
 #include "castor/dedup/upload_builder.h"
@@ -23,6 +24,10 @@ struct UploadOptions {
   std::string shard_cache_dir;   // shards of earlier pushes ("" = no cache)
   int scan_threads = 0;          // 0 = all cores
   XorbBuilderOptions xorb;       // xorb limits (tests make them small) and compression policy
+  // Bumped as the push goes (may be null): files_total and bytes_total once the paths are
+  // listed, bytes_done as each chunk is scanned and handed on, files_done after each file. The
+  // scan runs ahead of the uploads by at most parallelism + 1 xorbs.
+  ProgressCounters* progress = nullptr;
 };
 
 struct UploadedFile {

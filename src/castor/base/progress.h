@@ -1,7 +1,7 @@
-// Progress: byte and file counters the mirror workers bump, and a reporter thread that shows
-// them: a single redrawn line with bytes, rate and ETA on a terminal, a log line every
-// `interval` otherwise (CI and scheduled jobs keep readable logs). Counters are atomics; safe for
-// concurrent use.
+// Progress: byte and file counters that workers bump (castor mirror, castor push), and a
+// reporter thread that shows them: a single redrawn line with bytes, rate and ETA on a terminal,
+// a log line every `interval` otherwise (CI and scheduled jobs keep readable logs). Counters are
+// atomics; safe for concurrent use.
 #pragma once
 
 #include <atomic>
@@ -13,7 +13,7 @@
 #include <string>
 #include <thread>
 
-namespace castor::mirror {
+namespace castor {
 
 struct ProgressCounters {
   std::atomic<uint64_t> bytes_total{0};  // bytes planned for transfer
@@ -30,9 +30,10 @@ std::string ProgressLine(uint64_t files_done, uint64_t files_total, uint64_t byt
 
 class ProgressReporter {
  public:
-  // Starts the reporter; `tty` selects the redrawn line, else one line per `interval`.
+  // Starts the reporter; `tty` selects the redrawn line, else one line per `interval`, each
+  // starting with `label` (e.g. "castor push: 1/3 files, ...").
   ProgressReporter(const ProgressCounters* counters, std::FILE* out, bool tty,
-                   std::chrono::seconds interval);
+                   std::chrono::seconds interval, std::string label);
   ~ProgressReporter();  // stops the thread and ends the line
   void Stop();
 
@@ -43,6 +44,7 @@ class ProgressReporter {
   std::FILE* out_;
   bool tty_;
   std::chrono::seconds interval_;
+  std::string label_;
   std::chrono::steady_clock::time_point start_;
   std::mutex mu_;
   std::condition_variable cv_;
@@ -50,4 +52,4 @@ class ProgressReporter {
   std::thread thread_;
 };
 
-}  // namespace castor::mirror
+}  // namespace castor

@@ -1,6 +1,8 @@
-#include "castor/mirror/progress.h"
+#include "castor/base/progress.h"
 
-namespace castor::mirror {
+#include <utility>
+
+namespace castor {
 
 std::string HumanBytes(double b) {
   const char* units[] = {"B", "KiB", "MiB", "GiB", "TiB"};
@@ -28,11 +30,12 @@ std::string ProgressLine(uint64_t files_done, uint64_t files_total, uint64_t byt
 }
 
 ProgressReporter::ProgressReporter(const ProgressCounters* counters, std::FILE* out, bool tty,
-                                   std::chrono::seconds interval)
+                                   std::chrono::seconds interval, std::string label)
     : c_(counters),
       out_(out),
       tty_(tty),
       interval_(interval),
+      label_(std::move(label)),
       start_(std::chrono::steady_clock::now()) {
   thread_ = std::thread([this] { Loop(); });
 }
@@ -62,10 +65,10 @@ void ProgressReporter::Loop() {
     if (tty_) {
       std::fprintf(out_, "\r\033[K%s", line.c_str());
     } else if (!stop_) {
-      std::fprintf(out_, "castor mirror: %s\n", line.c_str());
+      std::fprintf(out_, "%s: %s\n", label_.c_str(), line.c_str());
     }
     std::fflush(out_);
   }
 }
 
-}  // namespace castor::mirror
+}  // namespace castor
