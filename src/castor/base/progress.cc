@@ -19,8 +19,10 @@ std::string HumanBytes(double b) {
 std::string ProgressLine(uint64_t files_done, uint64_t files_total, uint64_t bytes_done,
                          uint64_t bytes_total, double seconds) {
   double rate = seconds > 0 ? double(bytes_done) / seconds : 0;
+  // A total below what is done is not known (stdin, a file that grew): show only what is done.
   std::string line = std::to_string(files_done) + "/" + std::to_string(files_total) + " files, " +
-                     HumanBytes(double(bytes_done)) + " / " + HumanBytes(double(bytes_total)) +
+                     HumanBytes(double(bytes_done)) +
+                     (bytes_total >= bytes_done ? " / " + HumanBytes(double(bytes_total)) : "") +
                      ", " + HumanBytes(rate) + "/s";
   if (rate > 0 && bytes_total > bytes_done) {
     line +=

@@ -24,7 +24,8 @@ struct ProgressCounters {
 
 // "1.5 GiB", "12.0 MiB", "512 B".
 std::string HumanBytes(double bytes);
-// The status line: "3/10 files, 1.2 GiB / 4.0 GiB, 85.3 MiB/s, ETA 34s".
+// The status line: "3/10 files, 1.2 GiB / 4.0 GiB, 85.3 MiB/s, ETA 34s"; without the total
+// and the ETA when the total is below what is done (not known: a push from stdin).
 std::string ProgressLine(uint64_t files_done, uint64_t files_total, uint64_t bytes_done,
                          uint64_t bytes_total, double seconds);
 

@@ -19,6 +19,8 @@ TEST(Progress, Line) {
   EXPECT_EQ(line, "3/10 files, 1.0 GiB / 4.0 GiB, 128.0 MiB/s, ETA 24s");
   // Done: no ETA.
   EXPECT_EQ(ProgressLine(2, 2, 1 << 20, 1 << 20, 1.0), "2/2 files, 1.0 MiB / 1.0 MiB, 1.0 MiB/s");
+  // A total that is not known (stdin counts 0): only what is done.
+  EXPECT_EQ(ProgressLine(0, 1, 3 << 20, 0, 1.0), "0/1 files, 3.0 MiB, 3.0 MiB/s");
 }
 
 // What the reporter has written to `f` so far. Read with pread, leaving the stream's position
