@@ -73,6 +73,7 @@ TEST_F(ProgressReporterTest, LogLinesCarryTheLabelAndTheCounters) {
   EXPECT_TRUE(WaitFor(f_, "castor push: 3/4 files, 3.0 MiB / 4.0 MiB, "));
   r.Stop();
   std::string all = Contents(f_);
+  ASSERT_FALSE(all.empty());
   EXPECT_EQ(all.find('\r'), std::string::npos);  // log lines, no redrawing
   EXPECT_EQ(all.back(), '\n');
 }
@@ -86,6 +87,7 @@ TEST_F(ProgressReporterTest, TerminalLineIsRedrawnAndEndedOnStop) {
   r.Stop();
   r.Stop();  // idempotent, as the destructor calls it again
   std::string all = Contents(f_);
+  ASSERT_FALSE(all.empty());
   EXPECT_EQ(all.back(), '\n');
   EXPECT_EQ(all.find("castor push:"), std::string::npos);  // the label is for log lines
 }

@@ -3,6 +3,7 @@
 #include <algorithm>
 #include <cstring>
 #include <string>
+#include <utility>
 
 #include "castor/format/xorb/bg4.h"
 #include "castor/format/xorb/scheme_predictor.h"
@@ -11,33 +12,27 @@ namespace castor {
 
 namespace {
 
-constexpr CompressionPolicy kPolicies[] = {CompressionPolicy::kPredict, CompressionPolicy::kBestOf,
-                                           CompressionPolicy::kLz4, CompressionPolicy::kBg4Lz4,
-                                           CompressionPolicy::kNone};
+// Every policy with its command-line name, in the order the help and errors list them.
+constexpr std::pair<CompressionPolicy, std::string_view> kPolicyNames[] = {
+    {CompressionPolicy::kPredict, "predict"}, {CompressionPolicy::kBestOf, "best"},
+    {CompressionPolicy::kLz4, "lz4"},         {CompressionPolicy::kBg4Lz4, "bg4"},
+    {CompressionPolicy::kNone, "none"},
+};
 
 }  // namespace
 
 std::string_view CompressionPolicyName(CompressionPolicy p) {
-  switch (p) {
-    case CompressionPolicy::kNone:
-      return "none";
-    case CompressionPolicy::kLz4:
-      return "lz4";
-    case CompressionPolicy::kBg4Lz4:
-      return "bg4";
-    case CompressionPolicy::kPredict:
-      return "predict";
-    case CompressionPolicy::kBestOf:
-      return "best";
+  for (const auto& [policy, name] : kPolicyNames) {
+    if (policy == p) return name;
   }
   return "?";
 }
 
 Result<CompressionPolicy> ParseCompressionPolicy(std::string_view name) {
   std::string names;
-  for (CompressionPolicy p : kPolicies) {
-    if (name == CompressionPolicyName(p)) return p;
-    names += (names.empty() ? "" : ", ") + std::string(CompressionPolicyName(p));
+  for (const auto& [policy, policy_name] : kPolicyNames) {
+    if (name == policy_name) return policy;
+    names += (names.empty() ? "" : ", ") + std::string(policy_name);
   }
   return InvalidArgument("compression: expected one of " + names + "; got \"" + std::string(name) +
                          "\"");
